@@ -1,0 +1,203 @@
+//! Start-up as a library call: `build(settings)` connects the database, binds both
+//! listeners (port 0 works) and returns an [`App`]; `App::run_until_stopped` serves
+//! until the shutdown token is cancelled (SIGTERM / Ctrl-C in the binary), then stops
+//! gracefully.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use actix_web::{web, App as ActixApp, HttpServer};
+use api::ApiState;
+use dispatcher::Dispatcher;
+use model::{Db, DbOptions};
+use ocpp_gateway::{Gateway, GatewayConfig};
+use tokio_util::sync::CancellationToken;
+
+use crate::Settings;
+
+/// Why the app could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("database: {0}")]
+    Database(#[from] model::ModelError),
+    #[error("cannot bind {what} listener on {addr}: {source}")]
+    Bind {
+        what: &'static str,
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("server error: {0}")]
+    Server(#[from] std::io::Error),
+}
+
+/// A built, bound, not yet running application.
+pub struct App {
+    api_addr: SocketAddr,
+    ocpp_addr: SocketAddr,
+    api_server: actix_web::dev::Server,
+    ocpp_server: actix_web::dev::Server,
+    shutdown: CancellationToken,
+    db: Db,
+    gateway: Gateway,
+    initial_api_key: Option<String>,
+}
+
+fn workers(settings: &Settings) -> usize {
+    if settings.workers > 0 {
+        settings.workers
+    } else {
+        std::thread::available_parallelism().map_or(2, usize::from)
+    }
+}
+
+/// Builds the application: database (migrated), gateway, dispatcher, both listeners.
+///
+/// # Errors
+/// [`StartError`] when the database cannot be reached or a listener cannot be bound.
+pub async fn build(settings: Settings) -> Result<App, StartError> {
+    let mut options = DbOptions::new(settings.database_url.clone());
+    if !settings.database_schema.is_empty() {
+        options.schema = Some(settings.database_schema.clone());
+    }
+    let db = Db::connect(&options).await?;
+    build_with_db(settings, db).await
+}
+
+/// As [`build`], over an already connected database (tests inject a clock this way).
+///
+/// # Errors
+/// [`StartError`] when a listener cannot be bound.
+pub async fn build_with_db(settings: Settings, db: Db) -> Result<App, StartError> {
+    let shutdown = CancellationToken::new();
+    let stale = model::chargestations::mark_all_offline(&db).await?;
+    if stale > 0 {
+        tracing::info!(
+            stale,
+            "marked chargestations left online by a previous run offline"
+        );
+    }
+    let initial_api_key = model::api_keys::ensure_initial(&db, settings.api_key.as_deref()).await?;
+
+    let ocpp_listener =
+        std::net::TcpListener::bind(&settings.ocpp_listen).map_err(|source| StartError::Bind {
+            what: "OCPP",
+            addr: settings.ocpp_listen.clone(),
+            source,
+        })?;
+    let ocpp_addr = ocpp_listener.local_addr()?;
+    let api_listener =
+        std::net::TcpListener::bind(&settings.api_listen).map_err(|source| StartError::Bind {
+            what: "API",
+            addr: settings.api_listen.clone(),
+            source,
+        })?;
+    let api_addr = api_listener.local_addr()?;
+    let ocpp_base_url = settings.ocpp_base_url(ocpp_addr);
+
+    let gateway = Gateway::new(
+        db.clone(),
+        GatewayConfig {
+            auto_register: settings.auto_register,
+            public_base_url: ocpp_base_url.clone(),
+            heartbeat_interval: Duration::from_secs(settings.heartbeat_interval_secs),
+            ping_interval: Duration::from_secs(settings.ocpp_ping_interval_secs),
+            missed_pongs: settings.ocpp_missed_pongs,
+            max_frame_bytes: settings.ocpp_max_frame_bytes,
+            accept_unknown_tokens: settings.accept_unknown_tokens,
+        },
+        shutdown.clone(),
+    );
+    let dispatcher = Dispatcher::new(db.clone(), gateway.clone());
+    let workers = workers(&settings);
+
+    let gateway_for_server = gateway.clone();
+    let ocpp_server = HttpServer::new(move || {
+        let gateway = gateway_for_server.clone();
+        ActixApp::new().configure(move |cfg| gateway.configure(cfg))
+    })
+    .workers(workers)
+    .client_request_timeout(Duration::from_secs(10))
+    .disable_signals()
+    .shutdown_timeout(5)
+    .listen(ocpp_listener)?
+    .run();
+
+    let api_state = ApiState {
+        db: db.clone(),
+        dispatcher: dispatcher.clone(),
+        ocpp_base_url,
+    };
+    let api_server = HttpServer::new(move || {
+        ActixApp::new()
+            .app_data(web::PayloadConfig::new(16 * 1024 * 1024))
+            .configure(api::configure(api_state.clone()))
+    })
+    .workers(workers)
+    .disable_signals()
+    .shutdown_timeout(5)
+    .listen(api_listener)?
+    .run();
+
+    Ok(App {
+        api_addr,
+        ocpp_addr,
+        api_server,
+        ocpp_server,
+        shutdown,
+        db,
+        gateway,
+        initial_api_key,
+    })
+}
+
+impl App {
+    /// The bound REST address.
+    pub fn api_addr(&self) -> SocketAddr {
+        self.api_addr
+    }
+
+    /// The bound charger address.
+    pub fn ocpp_addr(&self) -> SocketAddr {
+        self.ocpp_addr
+    }
+
+    /// The database handle.
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// The gateway handle.
+    pub fn gateway(&self) -> &Gateway {
+        &self.gateway
+    }
+
+    /// The API key generated at this start, if one was (print it once).
+    pub fn initial_api_key(&self) -> Option<&str> {
+        self.initial_api_key.as_deref()
+    }
+
+    /// The token that stops the app when cancelled.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// Serves until the shutdown token is cancelled, then closes charger connections,
+    /// stops both listeners gracefully and lets background work finish.
+    ///
+    /// # Errors
+    /// When a server fails.
+    pub async fn run_until_stopped(self) -> Result<(), StartError> {
+        let api_handle = self.api_server.handle();
+        let ocpp_handle = self.ocpp_server.handle();
+        let api = tokio::spawn(self.api_server);
+        let ocpp = tokio::spawn(self.ocpp_server);
+        self.shutdown.cancelled().await;
+        tracing::info!("shutting down");
+        ocpp_handle.stop(true).await;
+        api_handle.stop(true).await;
+        let _ = api.await;
+        let _ = ocpp.await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}

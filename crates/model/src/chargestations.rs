@@ -1,0 +1,713 @@
+//! Chargestations: the stored record, its API view (CONTRACT §2), and the data-access
+//! functions the API and the gateway use. Connection state changes write their
+//! `chargestation.*` events in the same transaction.
+
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+use crate::entities::chargestation::{self, Column, Entity};
+use crate::events::{self, EventObject, NewEvent};
+use crate::ids::{ChargestationIdentity, ObjectId};
+use crate::page::{Page, SortField};
+use crate::password::{check_station_password, hash_password, random_secret, verify_password};
+use crate::time::format_ms;
+use crate::{Db, ModelError, ModelResult};
+
+/// How a charger proves who it is (CONTRACT §2, §6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SecurityType {
+    /// No credentials (security profile 0).
+    None,
+    /// HTTP Basic auth, username = identity (profiles 1 and 2).
+    BasicAuth,
+    /// A TLS client certificate (profile 3).
+    ClientCertificate,
+}
+
+impl SecurityType {
+    /// The stored and API spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SecurityType::None => "none",
+            SecurityType::BasicAuth => "basic_auth",
+            SecurityType::ClientCertificate => "client_certificate",
+        }
+    }
+
+    fn from_stored(text: &str) -> SecurityType {
+        match text {
+            "basic_auth" => SecurityType::BasicAuth,
+            "client_certificate" => SecurityType::ClientCertificate,
+            _ => SecurityType::None,
+        }
+    }
+}
+
+/// One connector's last reported status.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectorStatus {
+    pub connector_id: i64,
+    pub status: String,
+    pub error_code: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub info: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub vendor_error_code: Option<String>,
+    pub timestamp: String,
+}
+
+/// A chargestation as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chargestation {
+    pub id: String,
+    pub endpoint: String,
+    pub protocol: String,
+    pub active: bool,
+    pub online: bool,
+    pub boot_info: Option<Value>,
+    pub boot_count: i64,
+    pub connectors: Vec<ConnectorStatus>,
+    /// The last configuration upload: `[{key, readonly, value?}]`.
+    pub configuration: Option<Vec<Value>>,
+    pub security_type: SecurityType,
+    password_hash: Option<String>,
+    pub lenient_handshake: bool,
+    pub meta_data: Option<Value>,
+    pub connection_generation: i64,
+    pub last_connect_at: Option<i64>,
+    pub last_disconnect_at: Option<i64>,
+    pub last_message_at: Option<i64>,
+    pub queue_held: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl TryFrom<chargestation::Model> for Chargestation {
+    type Error = ModelError;
+
+    fn try_from(m: chargestation::Model) -> ModelResult<Self> {
+        Ok(Chargestation {
+            boot_info: m
+                .boot_info
+                .as_deref()
+                .map(serde_json::from_str)
+                .transpose()?,
+            connectors: serde_json::from_str(&m.connectors)?,
+            configuration: m
+                .configuration
+                .as_deref()
+                .map(serde_json::from_str)
+                .transpose()?,
+            meta_data: m
+                .meta_data
+                .as_deref()
+                .map(serde_json::from_str)
+                .transpose()?,
+            security_type: SecurityType::from_stored(&m.security_type),
+            id: m.id,
+            endpoint: m.endpoint,
+            protocol: m.protocol,
+            active: m.active,
+            online: m.online,
+            boot_count: m.boot_count,
+            password_hash: m.password_hash,
+            lenient_handshake: m.lenient_handshake,
+            connection_generation: m.connection_generation,
+            last_connect_at: m.last_connect_at,
+            last_disconnect_at: m.last_disconnect_at,
+            last_message_at: m.last_message_at,
+            queue_held: m.queue_held,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        })
+    }
+}
+
+impl Chargestation {
+    /// Whether `password` is this station's Basic-auth password.
+    pub fn password_matches(&self, password: &str) -> bool {
+        self.password_hash
+            .as_deref()
+            .is_some_and(|stored| verify_password(stored, password))
+    }
+
+    /// The API object (CONTRACT §2); absent values are omitted, never `null`.
+    /// `ocpp_base_url` is the charger-facing base, e.g. `ws://host:9000/ocpp`.
+    pub fn to_json(&self, ocpp_base_url: &str) -> Value {
+        let mut o = Map::new();
+        o.insert("_id".into(), json!(self.id));
+        o.insert("endpoint".into(), json!(self.endpoint));
+        o.insert("protocol".into(), json!(self.protocol));
+        o.insert("online".into(), json!(self.online));
+        o.insert("active".into(), json!(self.active));
+        if let Some(boot) = &self.boot_info {
+            o.insert("bootInfo".into(), boot.clone());
+        }
+        o.insert("connectors".into(), json!(self.connectors));
+        if let Some(configuration) = &self.configuration {
+            let map: Map<String, Value> = configuration
+                .iter()
+                .filter_map(|entry| {
+                    let key = entry.get("key")?.as_str()?.to_owned();
+                    let value = entry.get("value").and_then(Value::as_str).unwrap_or("");
+                    Some((key, json!(value)))
+                })
+                .collect();
+            o.insert("configuration".into(), Value::Object(map));
+        }
+        o.insert(
+            "connection_url".into(),
+            json!(format!(
+                "{}/{}",
+                ocpp_base_url.trim_end_matches('/'),
+                percent_encode_segment(&self.endpoint)
+            )),
+        );
+        o.insert(
+            "security".into(),
+            json!({"type": self.security_type.as_str()}),
+        );
+        if let Some(meta) = &self.meta_data {
+            o.insert("meta_data".into(), meta.clone());
+        }
+        for (name, value) in [
+            ("lastConnectAt", self.last_connect_at),
+            ("lastDisconnectAt", self.last_disconnect_at),
+            ("lastMessageAt", self.last_message_at),
+        ] {
+            if let Some(ms) = value {
+                o.insert(name.into(), json!(format_ms(ms)));
+            }
+        }
+        o.insert("createdAt".into(), json!(format_ms(self.created_at)));
+        o.insert("updatedAt".into(), json!(format_ms(self.updated_at)));
+        Value::Object(o)
+    }
+}
+
+fn percent_encode_segment(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    for byte in segment.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// A chargestation to create (`POST /v1.1/chargestations`).
+#[derive(Debug, Clone, Default)]
+pub struct NewChargestation {
+    pub endpoint: String,
+    pub protocol: Option<String>,
+    pub active: Option<bool>,
+    pub security_type: Option<SecurityType>,
+    pub password: Option<String>,
+    pub meta_data: Option<Value>,
+    pub lenient_handshake: Option<bool>,
+}
+
+/// The supported OCPP protocol.
+pub const PROTOCOL_OCPP16: &str = "ocpp1.6";
+
+/// Creates a chargestation. Returns it and, for `basic_auth` without a given password,
+/// the generated password (shown once).
+///
+/// # Errors
+/// [`ModelError::Invalid`] for a bad endpoint, protocol or password;
+/// [`ModelError::Conflict`] when the endpoint exists.
+pub async fn create(
+    db: &Db,
+    new: NewChargestation,
+) -> ModelResult<(Chargestation, Option<String>)> {
+    let identity = ChargestationIdentity::parse(&new.endpoint)?;
+    let protocol = new.protocol.unwrap_or_else(|| PROTOCOL_OCPP16.to_owned());
+    if protocol != PROTOCOL_OCPP16 {
+        return Err(ModelError::Invalid(format!(
+            "protocol must be \"{PROTOCOL_OCPP16}\""
+        )));
+    }
+    let security = new.security_type.unwrap_or(SecurityType::None);
+    let (hash, generated) = password_for(security, new.password.as_deref())?;
+    if find_by_endpoint(db, identity.as_str()).await?.is_some() {
+        return Err(ModelError::Conflict(format!(
+            "a chargestation with endpoint '{}' already exists",
+            identity.as_str()
+        )));
+    }
+    let now = db.now_ms();
+    let model = chargestation::ActiveModel {
+        id: Set(ObjectId::new_at(now).into_string()),
+        endpoint: Set(identity.as_str().to_owned()),
+        protocol: Set(protocol),
+        active: Set(new.active.unwrap_or(true)),
+        online: Set(false),
+        boot_info: Set(None),
+        boot_count: Set(0),
+        connectors: Set("[]".into()),
+        configuration: Set(None),
+        security_type: Set(security.as_str().to_owned()),
+        password_hash: Set(hash),
+        lenient_handshake: Set(new.lenient_handshake.unwrap_or(false)),
+        meta_data: Set(new.meta_data.map(|m| m.to_string())),
+        connection_generation: Set(0),
+        last_connect_at: Set(None),
+        last_disconnect_at: Set(None),
+        last_message_at: Set(None),
+        queue_held: Set(false),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    let inserted = model.insert(db.conn()).await.map_err(|e| {
+        if e.to_string().to_ascii_lowercase().contains("unique") {
+            ModelError::Conflict(format!(
+                "a chargestation with endpoint '{}' already exists",
+                identity.as_str()
+            ))
+        } else {
+            ModelError::Db(e)
+        }
+    })?;
+    Ok((inserted.try_into()?, generated))
+}
+
+/// The password hash to store for a security type, and the generated password if one
+/// had to be made.
+fn password_for(
+    security: SecurityType,
+    given: Option<&str>,
+) -> ModelResult<(Option<String>, Option<String>)> {
+    match (security, given) {
+        (SecurityType::BasicAuth, Some(password)) => {
+            check_station_password(password).map_err(ModelError::Invalid)?;
+            Ok((Some(hash_password(password)), None))
+        }
+        (SecurityType::BasicAuth, None) => {
+            let generated = random_secret(20);
+            Ok((Some(hash_password(&generated)), Some(generated)))
+        }
+        (_, Some(_)) => Err(ModelError::Invalid(
+            "security.password is only allowed with security.type \"basic_auth\"".into(),
+        )),
+        (_, None) => Ok((None, None)),
+    }
+}
+
+/// Finds by `_id`, or by OCPP identity as a convenience (CONTRACT §1).
+///
+/// # Errors
+/// On database failure.
+pub async fn find(db: &Db, id_or_endpoint: &str) -> ModelResult<Option<Chargestation>> {
+    if let Ok(id) = ObjectId::parse(id_or_endpoint) {
+        if let Some(found) = Entity::find_by_id(id.into_string()).one(db.conn()).await? {
+            return Ok(Some(found.try_into()?));
+        }
+    }
+    find_by_endpoint(db, id_or_endpoint).await
+}
+
+/// Finds by OCPP identity.
+///
+/// # Errors
+/// On database failure.
+pub async fn find_by_endpoint(db: &Db, endpoint: &str) -> ModelResult<Option<Chargestation>> {
+    Entity::find()
+        .filter(Column::Endpoint.eq(endpoint))
+        .one(db.conn())
+        .await?
+        .map(Chargestation::try_from)
+        .transpose()
+}
+
+/// Finds by `_id` or identity, or fails with `NotFound`.
+///
+/// # Errors
+/// [`ModelError::NotFound`] or a database failure.
+pub async fn get(db: &Db, id_or_endpoint: &str) -> ModelResult<Chargestation> {
+    find(db, id_or_endpoint)
+        .await?
+        .ok_or(ModelError::NotFound("chargestation"))
+}
+
+/// List filters.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    pub online: Option<bool>,
+    pub endpoint: Option<String>,
+}
+
+/// One page of chargestations and the total count.
+///
+/// # Errors
+/// On database failure.
+pub async fn list(
+    db: &Db,
+    filter: &ListFilter,
+    page: &Page,
+) -> ModelResult<(Vec<Chargestation>, u64)> {
+    let mut query = Entity::find();
+    if let Some(online) = filter.online {
+        query = query.filter(Column::Online.eq(online));
+    }
+    if let Some(endpoint) = &filter.endpoint {
+        query = query.filter(Column::Endpoint.eq(endpoint.clone()));
+    }
+    let total = query.clone().count(db.conn()).await?;
+    let column = match page.sort_by {
+        SortField::CreatedAt => Column::CreatedAt,
+        SortField::UpdatedAt => Column::UpdatedAt,
+    };
+    let order = if page.descending {
+        sea_orm::Order::Desc
+    } else {
+        sea_orm::Order::Asc
+    };
+    let rows = query
+        .order_by(column, order.clone())
+        .order_by(Column::Id, order)
+        .offset(page.offset())
+        .limit(page.limit)
+        .all(db.conn())
+        .await?;
+    let items = rows
+        .into_iter()
+        .map(Chargestation::try_from)
+        .collect::<ModelResult<Vec<_>>>()?;
+    Ok((items, total))
+}
+
+/// Changes to a chargestation (`PATCH`); `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct ChargestationPatch {
+    pub active: Option<bool>,
+    /// `Some(None)` removes the meta data.
+    pub meta_data: Option<Option<Value>>,
+    pub security_type: Option<SecurityType>,
+    pub password: Option<String>,
+    pub lenient_handshake: Option<bool>,
+}
+
+/// Applies a patch. Returns the updated station and a generated password when the
+/// station was switched to `basic_auth` without one.
+///
+/// # Errors
+/// `NotFound`, `Invalid`, or a database failure.
+pub async fn update(
+    db: &Db,
+    id: &str,
+    patch: ChargestationPatch,
+) -> ModelResult<(Chargestation, Option<String>)> {
+    let current = Entity::find_by_id(id.to_owned())
+        .one(db.conn())
+        .await?
+        .ok_or(ModelError::NotFound("chargestation"))?;
+    let current_security = SecurityType::from_stored(&current.security_type);
+    let mut model = current.clone().into_active_model();
+    let mut generated = None;
+    if let Some(active) = patch.active {
+        model.active = Set(active);
+    }
+    if let Some(meta) = patch.meta_data {
+        model.meta_data = Set(meta.map(|m| m.to_string()));
+    }
+    if let Some(lenient) = patch.lenient_handshake {
+        model.lenient_handshake = Set(lenient);
+    }
+    let new_security = patch.security_type.unwrap_or(current_security);
+    if patch.security_type.is_some() || patch.password.is_some() {
+        let keep_existing = new_security == SecurityType::BasicAuth
+            && current_security == SecurityType::BasicAuth
+            && patch.password.is_none()
+            && current.password_hash.is_some();
+        if !keep_existing {
+            let (hash, made) = password_for(new_security, patch.password.as_deref())?;
+            model.password_hash = Set(hash);
+            generated = made;
+        }
+        model.security_type = Set(new_security.as_str().to_owned());
+    }
+    model.updated_at = Set(db.now_ms());
+    let updated = model.update(db.conn()).await?;
+    Ok((updated.try_into()?, generated))
+}
+
+/// Generates and stores a new Basic-auth password; returns it (shown once).
+///
+/// # Errors
+/// `NotFound`; `Invalid` when the station does not use `basic_auth`.
+pub async fn reset_password(db: &Db, id: &str) -> ModelResult<(Chargestation, String)> {
+    let current = Entity::find_by_id(id.to_owned())
+        .one(db.conn())
+        .await?
+        .ok_or(ModelError::NotFound("chargestation"))?;
+    if current.security_type != SecurityType::BasicAuth.as_str() {
+        return Err(ModelError::Invalid(
+            "reset_password needs security.type \"basic_auth\"; PATCH the security first".into(),
+        ));
+    }
+    let password = random_secret(20);
+    let mut model = current.into_active_model();
+    model.password_hash = Set(Some(hash_password(&password)));
+    model.updated_at = Set(db.now_ms());
+    let updated = model.update(db.conn()).await?;
+    Ok((updated.try_into()?, password))
+}
+
+/// Replaces the Basic-auth password (an `AuthorizationKey` the charger accepted),
+/// switching a station with security `none` to `basic_auth`.
+///
+/// # Errors
+/// `NotFound` or a database failure.
+pub async fn set_password<C: ConnectionTrait>(
+    conn: &C,
+    now_ms: i64,
+    id: &str,
+    password: &str,
+) -> ModelResult<()> {
+    let current = Entity::find_by_id(id.to_owned())
+        .one(conn)
+        .await?
+        .ok_or(ModelError::NotFound("chargestation"))?;
+    let mut model = current.into_active_model();
+    model.password_hash = Set(Some(hash_password(password)));
+    model.security_type = Set(SecurityType::BasicAuth.as_str().to_owned());
+    model.updated_at = Set(now_ms);
+    model.update(conn).await?;
+    Ok(())
+}
+
+/// Deletes a chargestation.
+///
+/// # Errors
+/// `NotFound` or a database failure.
+pub async fn delete(db: &Db, id: &str) -> ModelResult<()> {
+    let result = Entity::delete_by_id(id.to_owned()).exec(db.conn()).await?;
+    if result.rows_affected == 0 {
+        return Err(ModelError::NotFound("chargestation"));
+    }
+    Ok(())
+}
+
+/// Creates a station for an unknown identity that connected while auto-registration is
+/// on (security `none`).
+///
+/// # Errors
+/// As [`create`]; a concurrent creation of the same identity is not an error.
+pub async fn auto_register(db: &Db, endpoint: &str) -> ModelResult<Chargestation> {
+    match create(
+        db,
+        NewChargestation {
+            endpoint: endpoint.to_owned(),
+            ..Default::default()
+        },
+    )
+    .await
+    {
+        Ok((station, _)) => Ok(station),
+        Err(ModelError::Conflict(_)) => get(db, endpoint).await,
+        Err(e) => Err(e),
+    }
+}
+
+fn station_event(
+    id: &str,
+    event_type: &str,
+    station: &Chargestation,
+    ocpp_base_url: &str,
+) -> NewEvent {
+    NewEvent {
+        event_type: event_type.to_owned(),
+        object: EventObject::Chargestation,
+        chargestation_id: Some(id.to_owned()),
+        data: station.to_json(ocpp_base_url),
+    }
+}
+
+/// Records a new connection: bumps the connection generation, marks the station online
+/// and writes `chargestation.online`, in one transaction. Returns the new generation,
+/// which [`mark_disconnected`] must present.
+///
+/// # Errors
+/// `NotFound` or a database failure.
+pub async fn mark_connected(db: &Db, id: &str, ocpp_base_url: &str) -> ModelResult<i64> {
+    let now = db.now_ms();
+    let txn = db.conn().begin().await?;
+    let result = Entity::update_many()
+        .col_expr(
+            Column::ConnectionGeneration,
+            Expr::col(Column::ConnectionGeneration).add(1),
+        )
+        .col_expr(Column::Online, Expr::value(true))
+        .col_expr(Column::LastConnectAt, Expr::value(now))
+        .col_expr(Column::LastMessageAt, Expr::value(now))
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .filter(Column::Id.eq(id))
+        .exec(&txn)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(ModelError::NotFound("chargestation"));
+    }
+    let station: Chargestation = Entity::find_by_id(id.to_owned())
+        .one(&txn)
+        .await?
+        .ok_or(ModelError::NotFound("chargestation"))?
+        .try_into()?;
+    events::record(
+        &txn,
+        now,
+        station_event(id, "chargestation.online", &station, ocpp_base_url),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(station.connection_generation)
+}
+
+/// Records the end of the connection of `generation`: marks the station offline and
+/// writes `chargestation.offline` — unless a newer connection has taken over, in which
+/// case nothing changes (the generation guard). Returns whether it applied.
+///
+/// # Errors
+/// On database failure.
+pub async fn mark_disconnected(
+    db: &Db,
+    id: &str,
+    generation: i64,
+    ocpp_base_url: &str,
+) -> ModelResult<bool> {
+    let now = db.now_ms();
+    let txn = db.conn().begin().await?;
+    let result = Entity::update_many()
+        .col_expr(Column::Online, Expr::value(false))
+        .col_expr(Column::LastDisconnectAt, Expr::value(now))
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .filter(Column::Id.eq(id))
+        .filter(Column::ConnectionGeneration.eq(generation))
+        .filter(Column::Online.eq(true))
+        .exec(&txn)
+        .await?;
+    if result.rows_affected == 0 {
+        txn.rollback().await?;
+        return Ok(false);
+    }
+    let station: Chargestation = Entity::find_by_id(id.to_owned())
+        .one(&txn)
+        .await?
+        .ok_or(ModelError::NotFound("chargestation"))?
+        .try_into()?;
+    events::record(
+        &txn,
+        now,
+        station_event(id, "chargestation.offline", &station, ocpp_base_url),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(true)
+}
+
+/// Marks every station offline; run at start-up by a single instance, since no
+/// connection survives a restart.
+///
+/// # Errors
+/// On database failure.
+pub async fn mark_all_offline(db: &Db) -> ModelResult<u64> {
+    let now = db.now_ms();
+    let result = Entity::update_many()
+        .col_expr(Column::Online, Expr::value(false))
+        .col_expr(Column::LastDisconnectAt, Expr::value(now))
+        .filter(Column::Online.eq(true))
+        .exec(db.conn())
+        .await?;
+    Ok(result.rows_affected)
+}
+
+/// Stores a BootNotification's fields and counts the boot; returns the boot count
+/// after this boot (1 = the first boot ever seen). Also releases a `RebootRequired`
+/// hold on the station's command queue.
+///
+/// # Errors
+/// On database failure.
+pub async fn record_boot(db: &Db, id: &str, boot_info: Value) -> ModelResult<i64> {
+    let now = db.now_ms();
+    let txn = db.conn().begin().await?;
+    Entity::update_many()
+        .col_expr(Column::BootInfo, Expr::value(boot_info.to_string()))
+        .col_expr(Column::BootCount, Expr::col(Column::BootCount).add(1))
+        .col_expr(Column::QueueHeld, Expr::value(false))
+        .col_expr(Column::LastMessageAt, Expr::value(now))
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .filter(Column::Id.eq(id))
+        .exec(&txn)
+        .await?;
+    let count = Entity::find_by_id(id.to_owned())
+        .one(&txn)
+        .await?
+        .map(|m| m.boot_count)
+        .unwrap_or(0);
+    txn.commit().await?;
+    Ok(count)
+}
+
+/// Stores one connector's status and writes `chargestation.connector_status.updated`.
+///
+/// # Errors
+/// On database failure.
+pub async fn record_connector_status(
+    db: &Db,
+    id: &str,
+    status: ConnectorStatus,
+    ocpp_base_url: &str,
+) -> ModelResult<()> {
+    let now = db.now_ms();
+    let txn = db.conn().begin().await?;
+    let Some(current) = Entity::find_by_id(id.to_owned()).one(&txn).await? else {
+        return Err(ModelError::NotFound("chargestation"));
+    };
+    let mut connectors: Vec<ConnectorStatus> = serde_json::from_str(&current.connectors)?;
+    connectors.retain(|c| c.connector_id != status.connector_id);
+    connectors.push(status.clone());
+    connectors.sort_by_key(|c| c.connector_id);
+    let mut model = current.into_active_model();
+    model.connectors = Set(serde_json::to_string(&connectors)?);
+    model.last_message_at = Set(Some(now));
+    model.updated_at = Set(now);
+    let updated: Chargestation = model.update(&txn).await?.try_into()?;
+    let mut data = updated.to_json(ocpp_base_url);
+    if let Value::Object(map) = &mut data {
+        map.insert("connector".into(), json!(status));
+    }
+    events::record(
+        &txn,
+        now,
+        NewEvent {
+            event_type: "chargestation.connector_status.updated".into(),
+            object: EventObject::Chargestation,
+            chargestation_id: Some(id.to_owned()),
+            data,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Records that a message arrived from the station.
+///
+/// # Errors
+/// On database failure.
+pub async fn touch_last_message(db: &Db, id: &str) -> ModelResult<()> {
+    Entity::update_many()
+        .col_expr(Column::LastMessageAt, Expr::value(db.now_ms()))
+        .filter(Column::Id.eq(id))
+        .exec(db.conn())
+        .await?;
+    Ok(())
+}

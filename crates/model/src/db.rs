@@ -1,0 +1,142 @@
+//! The database handle: connecting (SQLite file or PostgreSQL URL), running the
+//! migrations, and the clock every timestamp is taken from.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use migrations::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
+
+use crate::time::{Clock, SystemClock};
+use crate::ModelResult;
+
+/// A connected, migrated database plus the clock used for every timestamp.
+#[derive(Clone, Debug)]
+pub struct Db {
+    conn: DatabaseConnection,
+    clock: Arc<dyn Clock>,
+}
+
+/// How to reach the database.
+#[derive(Clone, Debug)]
+pub struct DbOptions {
+    /// `sqlite://file.db?mode=rwc` or `postgres://...`.
+    pub url: String,
+    /// PostgreSQL only: the schema to use (created when missing); tests use one each.
+    pub schema: Option<String>,
+    /// PostgreSQL pool size.
+    pub max_connections: u32,
+}
+
+impl DbOptions {
+    /// Options for `url` with defaults.
+    pub fn new(url: impl Into<String>) -> DbOptions {
+        DbOptions {
+            url: url.into(),
+            schema: None,
+            max_connections: 16,
+        }
+    }
+}
+
+impl Db {
+    /// Connects with the system clock and runs pending migrations.
+    ///
+    /// # Errors
+    /// When the database cannot be reached or a migration fails.
+    pub async fn connect(options: &DbOptions) -> ModelResult<Db> {
+        Db::connect_with_clock(options, Arc::new(SystemClock)).await
+    }
+
+    /// Connects with the given clock and runs pending migrations.
+    ///
+    /// # Errors
+    /// When the database cannot be reached or a migration fails.
+    pub async fn connect_with_clock(options: &DbOptions, clock: Arc<dyn Clock>) -> ModelResult<Db> {
+        let mut connect = ConnectOptions::new(options.url.clone());
+        connect
+            .sqlx_logging(false)
+            .acquire_timeout(Duration::from_secs(30));
+        if options.url.starts_with("sqlite:") {
+            // One connection: SQLite serialises writers anyway, and a single connection
+            // never meets SQLITE_BUSY on a read-then-write transaction (ADR 0002).
+            connect.max_connections(1).map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(10))
+                    .foreign_keys(true)
+            });
+        } else {
+            connect.max_connections(options.max_connections);
+            if let Some(schema) = &options.schema {
+                let admin = Database::connect(ConnectOptions::new(options.url.clone())).await?;
+                admin
+                    .execute_unprepared(&format!(
+                        "CREATE SCHEMA IF NOT EXISTS \"{}\"",
+                        schema.replace('"', "")
+                    ))
+                    .await?;
+                admin.close().await?;
+                connect.set_schema_search_path(schema.clone());
+            }
+        }
+        let conn = Database::connect(connect).await?;
+        Migrator::up(&conn, None).await?;
+        Ok(Db { conn, clock })
+    }
+
+    /// The sea-orm connection.
+    pub fn conn(&self) -> &DatabaseConnection {
+        &self.conn
+    }
+
+    /// Now, from the injected clock, in Unix milliseconds.
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    /// The clock itself.
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
+    }
+
+    /// Whether this is PostgreSQL (some statements differ).
+    pub fn is_postgres(&self) -> bool {
+        self.conn.get_database_backend() == DbBackend::Postgres
+    }
+
+    /// Checks the database answers.
+    ///
+    /// # Errors
+    /// When it does not.
+    pub async fn ping(&self) -> ModelResult<()> {
+        self.conn.ping().await?;
+        Ok(())
+    }
+
+    /// Closes the pool.
+    ///
+    /// # Errors
+    /// When closing fails.
+    pub async fn close(self) -> ModelResult<()> {
+        self.conn.close().await?;
+        Ok(())
+    }
+}
+
+/// Drops a PostgreSQL schema and everything in it; tests call it to leave nothing behind.
+///
+/// # Errors
+/// When the database cannot be reached.
+pub async fn drop_schema(url: &str, schema: &str) -> ModelResult<()> {
+    let admin = Database::connect(ConnectOptions::new(url.to_owned())).await?;
+    admin
+        .execute_unprepared(&format!(
+            "DROP SCHEMA IF EXISTS \"{}\" CASCADE",
+            schema.replace('"', "")
+        ))
+        .await?;
+    admin.close().await?;
+    Ok(())
+}

@@ -1,0 +1,140 @@
+//! The transactional outbox: webhook events are written here in the same transaction
+//! as the state change that caused them, with one delivery row per matching endpoint.
+//! Delivery itself is the dispatcher's job; this module does no network I/O.
+
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use serde_json::{json, Value};
+
+use crate::entities::{event, webhook_delivery, webhook_endpoint};
+use crate::ids::ObjectId;
+use crate::time::format_ms;
+use crate::ModelResult;
+
+/// What an event is about, the envelope's `object` field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventObject {
+    Action,
+    Chargestation,
+    Transaction,
+}
+
+impl EventObject {
+    /// The envelope spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventObject::Action => "action",
+            EventObject::Chargestation => "chargestation",
+            EventObject::Transaction => "transaction",
+        }
+    }
+}
+
+/// An event to record.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    /// E.g. `chargestation.online`, `chargestation.update_configuration.accepted`.
+    pub event_type: String,
+    pub object: EventObject,
+    /// The chargestation the event concerns; events for one chargestation are delivered
+    /// in order per endpoint.
+    pub chargestation_id: Option<String>,
+    /// The envelope's `data`.
+    pub data: Value,
+}
+
+/// Whether an endpoint's event filter list selects `event_type`: `*`, an exact type,
+/// or `prefix.*`.
+pub fn filter_matches(filters: &[String], event_type: &str) -> bool {
+    filters.iter().any(|filter| {
+        filter == "*"
+            || filter == event_type
+            || filter.strip_suffix(".*").is_some_and(|prefix| {
+                event_type
+                    .strip_prefix(prefix)
+                    .is_some_and(|rest| rest.starts_with('.'))
+            })
+    })
+}
+
+/// Writes an event and its deliveries using `conn` (pass the open transaction).
+/// Returns the envelope.
+///
+/// # Errors
+/// On database failure.
+pub async fn record<C: ConnectionTrait>(
+    conn: &C,
+    now_ms: i64,
+    event: NewEvent,
+) -> ModelResult<Value> {
+    let id = ObjectId::new_at(now_ms).into_string();
+    let envelope = json!({
+        "_id": id,
+        "data": event.data,
+        "object": event.object.as_str(),
+        "type": event.event_type,
+        "createdAt": format_ms(now_ms),
+    });
+    let inserted = event::ActiveModel {
+        id: Set(id),
+        r#type: Set(event.event_type.clone()),
+        object: Set(event.object.as_str().to_owned()),
+        chargestation_id: Set(event.chargestation_id.clone()),
+        envelope: Set(envelope.to_string()),
+        created_at: Set(now_ms),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    let endpoints = webhook_endpoint::Entity::find()
+        .filter(webhook_endpoint::Column::Active.eq(true))
+        .all(conn)
+        .await?;
+    for endpoint in endpoints {
+        let filters: Vec<String> = serde_json::from_str(&endpoint.events).unwrap_or_default();
+        if !filter_matches(&filters, &event.event_type) {
+            continue;
+        }
+        webhook_delivery::ActiveModel {
+            id: Set(ObjectId::new_at(now_ms).into_string()),
+            endpoint_id: Set(endpoint.id),
+            event_seq: Set(inserted.seq),
+            order_key: Set(event.chargestation_id.clone().unwrap_or_default()),
+            status: Set("pending".to_owned()),
+            attempts: Set(0),
+            next_attempt_at: Set(now_ms),
+            lease_until: Set(None),
+            last_status_code: Set(None),
+            last_error: Set(None),
+            created_at: Set(now_ms),
+            updated_at: Set(now_ms),
+            ..Default::default()
+        }
+        .insert(conn)
+        .await?;
+    }
+    Ok(envelope)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn star_exact_and_prefix_filters_select_events() {
+        let t = "chargestation.update_configuration.accepted";
+        assert!(filter_matches(&f(&["*"]), t));
+        assert!(filter_matches(&f(&[t]), t));
+        assert!(filter_matches(&f(&["chargestation.*"]), t));
+        assert!(filter_matches(
+            &f(&["chargestation.update_configuration.*"]),
+            t
+        ));
+        assert!(!filter_matches(&f(&["chargestation.update_config.*"]), t));
+        assert!(!filter_matches(&f(&["transaction.*"]), t));
+        assert!(!filter_matches(&f(&[]), t));
+    }
+}

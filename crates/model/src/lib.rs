@@ -1,0 +1,20 @@
+//! The domain model and data layer of csms: ids, chargestations, API keys, the event
+//! outbox, and the database handle.
+//!
+//! `model` does no network I/O besides the database, and knows nothing of actix,
+//! HTTP clients or OCPP framing.
+
+pub mod api_keys;
+pub mod chargestations;
+pub mod config;
+mod db;
+pub mod entities;
+mod error;
+pub mod events;
+pub mod ids;
+pub mod page;
+pub mod password;
+pub mod time;
+
+pub use db::{drop_schema, Db, DbOptions};
+pub use error::{ModelError, ModelResult};

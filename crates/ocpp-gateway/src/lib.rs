@@ -1,0 +1,77 @@
+//! The charger side of csms: the OCPP 1.6J WebSocket gateway.
+//!
+//! Handshake (`upgrade`), one task per connection (`connection`), the session registry
+//! (`registry`), inbound handlers with one file per action (`handlers`), and the
+//! outbound `Gateway` handle with one CALL in flight per charger (`gateway`).
+//! The gateway does not decide what to send to chargers — the dispatcher does — and it
+//! makes no HTTP requests of its own.
+
+mod config;
+mod connection;
+mod error;
+mod gateway;
+pub mod handlers;
+mod registry;
+mod upgrade;
+
+use std::sync::atomic::{AtomicI64, AtomicU64};
+use std::sync::Arc;
+
+use actix_web::web;
+use model::Db;
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
+
+pub use config::GatewayConfig;
+pub use error::CallFailure;
+pub use gateway::{Gateway, GatewayEvent};
+pub use upgrade::{identity_from_path, SUBPROTOCOL};
+
+/// Counters the gateway keeps (exported by the binary).
+#[derive(Debug, Default)]
+pub struct Metrics {
+    pub connected: AtomicI64,
+    pub frames_in: AtomicU64,
+    pub calls_sent: AtomicU64,
+}
+
+/// State shared by the handshake, every connection task and the `Gateway` handle.
+pub(crate) struct Shared {
+    pub(crate) db: Db,
+    pub(crate) config: GatewayConfig,
+    pub(crate) shutdown: CancellationToken,
+    pub(crate) metrics: Metrics,
+    pub(crate) transaction_ids: AtomicI64,
+}
+
+impl Gateway {
+    /// A gateway over `db`; `shutdown` closes every connection when cancelled.
+    pub fn new(db: Db, config: GatewayConfig, shutdown: CancellationToken) -> Gateway {
+        let (events, _) = broadcast::channel(4096);
+        // Transaction ids: seconds since 2024 times 16 leaves room for bursts and stays
+        // increasing across restarts (a transactions table replaces this later).
+        let seed = (db.now_ms() / 1000 - 1_704_067_200).max(1) * 16;
+        Gateway {
+            registry: Default::default(),
+            events,
+            shared: Arc::new(Shared {
+                db,
+                config,
+                shutdown,
+                metrics: Metrics::default(),
+                transaction_ids: AtomicI64::new(seed),
+            }),
+        }
+    }
+
+    /// The gateway's counters.
+    pub fn metrics(&self) -> &Metrics {
+        &self.shared.metrics
+    }
+
+    /// Registers the charger WebSocket route (every path) on an actix app.
+    pub fn configure(&self, cfg: &mut web::ServiceConfig) {
+        cfg.app_data(web::Data::new(self.clone()))
+            .default_service(web::get().to(upgrade::handle_upgrade));
+    }
+}
