@@ -5,6 +5,9 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m0001_initial;
+mod m0002_webhook_retry_window;
+mod m0003_tokens_transactions;
+mod m0004_instances;
 
 /// The project's migrator: apply with `Migrator::up(&db, None)`.
 pub struct Migrator;
@@ -12,6 +15,11 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m0001_initial::Migration)]
+        vec![
+            Box::new(m0001_initial::Migration),
+            Box::new(m0002_webhook_retry_window::Migration),
+            Box::new(m0003_tokens_transactions::Migration),
+            Box::new(m0004_instances::Migration),
+        ]
     }
 }

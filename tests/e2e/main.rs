@@ -4,6 +4,16 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod chargestations_api;
+mod cluster;
+mod commands;
+mod configuration;
 mod gateway_calls;
+mod golden_frames;
 mod handlers;
 mod handshake;
+mod hostile;
+mod migrations;
+mod schemas;
+mod tokens;
+mod transactions;
+mod webhooks;

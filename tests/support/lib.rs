@@ -5,11 +5,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod receiver;
+pub mod schemas;
+
 use std::future::Future;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use csms::Settings;
+use model::time::{Clock, SystemClock};
 use model::{Db, DbOptions};
 use serde_json::Value;
 use tokio::task::JoinHandle;
@@ -71,6 +76,7 @@ pub fn test_settings() -> Settings {
         api_key: Some(API_KEY.into()),
         workers: 1,
         config_change_gap_ms: 0,
+        fetch_configuration_on_boot: false,
         call_timeout_secs: 5,
         log: std::env::var("CSMS_TEST_LOG").unwrap_or_else(|_| "warn".into()),
         ..Settings::default()
@@ -93,6 +99,20 @@ impl TestApp {
         TestApp::start(settings, Some(storage)).await
     }
 
+    /// As [`TestApp::spawn_with`], with every timestamp of the app taken from `clock`
+    /// (a `model::time::ManualClock` lets the test move time).
+    pub async fn spawn_with_clock(
+        clock: Arc<dyn Clock>,
+        change: impl FnOnce(&mut Settings),
+    ) -> TestApp {
+        let (storage, url, schema) = fresh_storage();
+        let mut settings = test_settings();
+        settings.database_url = url;
+        settings.database_schema = schema;
+        change(&mut settings);
+        TestApp::start_with_clock(settings, Some(storage), clock).await
+    }
+
     /// Starts another app on the same database as `self` (restarts, several instances).
     pub async fn spawn_on_same_database(&self, change: impl FnOnce(&mut Settings)) -> TestApp {
         let mut settings = self.settings.clone();
@@ -103,12 +123,22 @@ impl TestApp {
     }
 
     async fn start(settings: Settings, storage: Option<Storage>) -> TestApp {
+        TestApp::start_with_clock(settings, storage, Arc::new(SystemClock)).await
+    }
+
+    async fn start_with_clock(
+        settings: Settings,
+        storage: Option<Storage>,
+        clock: Arc<dyn Clock>,
+    ) -> TestApp {
         csms::telemetry::init(&settings.log, &settings.log_format);
         let mut options = DbOptions::new(settings.database_url.clone());
         if !settings.database_schema.is_empty() {
             options.schema = Some(settings.database_schema.clone());
         }
-        let db = Db::connect(&options).await.expect("test database");
+        let db = Db::connect_with_clock(&options, clock)
+            .await
+            .expect("test database");
         let app = csms::build_with_db(settings.clone(), db.clone())
             .await
             .expect("app builds");
@@ -133,16 +163,37 @@ impl TestApp {
     }
 
     /// Stops the app gracefully (keeps the database for a restart on it).
+    ///
+    /// On PostgreSQL `db` is then a fresh pool: connections the app's HTTP workers opened
+    /// belong to those workers' runtimes, which are gone ("Tokio context is being
+    /// shutdown" when the test queries through them).
     pub async fn stop_keep_database(&mut self) {
+        if self.halt().await && self.db.is_postgres() {
+            let mut options = DbOptions::new(self.settings.database_url.clone());
+            if !self.settings.database_schema.is_empty() {
+                options.schema = Some(self.settings.database_schema.clone());
+            }
+            self.db = Db::connect_with_clock(&options, self.db.clock())
+                .await
+                .expect("test database after stop");
+        }
+    }
+
+    /// Stops the app; `false` when it was stopped already.
+    async fn halt(&mut self) -> bool {
         self.shutdown.cancel();
-        if let Some(join) = self.join.take() {
-            let _ = join.await;
+        match self.join.take() {
+            Some(join) => {
+                let _ = join.await;
+                true
+            }
+            None => false,
         }
     }
 
     /// Stops the app and removes its database.
     pub async fn stop(mut self) {
-        self.stop_keep_database().await;
+        self.halt().await;
         if let Some(storage) = self.storage.take() {
             remove_storage(storage).await;
         }

@@ -44,7 +44,21 @@ impl From<ModelError> for ApiError {
             ModelError::NotFound(what) => ApiError::NotFound(format!("{what} not found")),
             ModelError::Conflict(message) => ApiError::Conflict(message),
             ModelError::Invalid(message) => ApiError::Unprocessable(message),
+            ModelError::QueueFull(message) => ApiError::TooManyRequests(message),
             other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<dispatcher::DispatchError> for ApiError {
+    fn from(e: dispatcher::DispatchError) -> Self {
+        use dispatcher::DispatchError as D;
+        match e {
+            D::NotFound => ApiError::NotFound("chargestation not found".into()),
+            D::NotAcceptable(message) => ApiError::NotAcceptable(message),
+            D::Invalid(message) => ApiError::Unprocessable(message),
+            D::QueueFull(message) => ApiError::TooManyRequests(message),
+            D::Model(e) => ApiError::from(e),
         }
     }
 }

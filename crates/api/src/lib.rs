@@ -22,6 +22,8 @@ pub struct ApiState {
     pub dispatcher: Dispatcher,
     /// The charger-facing base URL, for `connection_url`.
     pub ocpp_base_url: String,
+    /// Wakes the webhook worker (after a redelivery or a re-activated endpoint).
+    pub webhooks: dispatcher::webhooks::WebhookWaker,
 }
 
 async fn not_found() -> Result<HttpResponse, ApiError> {
@@ -31,7 +33,7 @@ async fn not_found() -> Result<HttpResponse, ApiError> {
 /// Registers every route on an actix app.
 pub fn configure(state: ApiState) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg: &mut web::ServiceConfig| {
-        use routes::{chargestations, health};
+        use routes::{actions, chargestations, configurations, health, webhooks};
         cfg.app_data(web::Data::new(state))
             .app_data(
                 web::PathConfig::default()
@@ -56,6 +58,52 @@ pub fn configure(state: ApiState) -> impl FnOnce(&mut web::ServiceConfig) {
                     .service(
                         web::resource("/chargestations/{id}/reset_password")
                             .route(web::patch().to(chargestations::reset_password)),
+                    )
+                    .service(
+                        web::resource("/chargestations/{id}/configurations")
+                            .route(web::post().to(configurations::change))
+                            .route(web::patch().to(configurations::change))
+                            .route(web::get().to(configurations::request_upload)),
+                    )
+                    .service(
+                        web::resource("/chargestations/{id}/configurations/details")
+                            .route(web::get().to(configurations::details)),
+                    )
+                    .service(
+                        web::resource("/chargestations/{id}/configurations/drift")
+                            .route(web::get().to(configurations::drift)),
+                    )
+                    .service(
+                        web::resource("/chargestations/{id}/configurations/apply_desired")
+                            .route(web::post().to(configurations::apply_desired)),
+                    )
+                    .service(
+                        web::resource("/chargestations/{id}/reset")
+                            .route(web::post().to(configurations::reset)),
+                    )
+                    .service(web::resource("/actions").route(web::get().to(actions::list)))
+                    .service(web::resource("/actions/{id}").route(web::get().to(actions::get)))
+                    .configure(routes::commands::configure)
+                    .configure(routes::tokens::configure)
+                    .configure(routes::transactions::configure)
+                    .service(
+                        web::resource("/webhooks")
+                            .route(web::post().to(webhooks::create))
+                            .route(web::get().to(webhooks::list)),
+                    )
+                    .service(
+                        web::resource("/webhooks/{id}")
+                            .route(web::get().to(webhooks::get))
+                            .route(web::patch().to(webhooks::patch))
+                            .route(web::delete().to(webhooks::delete)),
+                    )
+                    .service(
+                        web::resource("/webhooks/{id}/deliveries")
+                            .route(web::get().to(webhooks::deliveries)),
+                    )
+                    .service(
+                        web::resource("/webhooks/{id}/deliveries/{delivery_id}/redeliver")
+                            .route(web::post().to(webhooks::redeliver)),
                     )
                     .default_service(web::to(not_found)),
             )

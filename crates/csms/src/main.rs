@@ -24,6 +24,8 @@ enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     ApiKey(ApiKeyCommand),
+    /// Exit 0 when the local server answers `GET /health` (container health checks).
+    Health,
 }
 
 #[derive(Subcommand)]
@@ -60,6 +62,7 @@ fn main() -> std::process::ExitCode {
         match cli.command.unwrap_or(Command::Serve) {
             Command::Serve => serve(settings).await,
             Command::ApiKey(command) => api_key(settings, command).await,
+            Command::Health => health(&settings).await,
         }
     });
     match result {
@@ -85,6 +88,30 @@ async fn serve(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
     });
     app.run_until_stopped().await?;
     Ok(())
+}
+
+/// A minimal HTTP/1.0 `GET /health` against the configured API listener, so the
+/// container image needs no curl.
+async fn health(settings: &Settings) -> Result<(), Box<dyn std::error::Error>> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = settings.api_listen.replace("0.0.0.0", "127.0.0.1");
+    let connect = tokio::net::TcpStream::connect(&addr);
+    let mut stream = tokio::time::timeout(std::time::Duration::from_secs(3), connect).await??;
+    stream
+        .write_all(format!("GET /health HTTP/1.0\r\nHost: {addr}\r\n\r\n").as_bytes())
+        .await?;
+    let mut head = [0u8; 12];
+    tokio::time::timeout(
+        std::time::Duration::from_secs(3),
+        stream.read_exact(&mut head),
+    )
+    .await??;
+    if head.starts_with(b"HTTP/1.0 200") || head.starts_with(b"HTTP/1.1 200") {
+        println!("healthy");
+        Ok(())
+    } else {
+        Err(format!("unhealthy: {}", String::from_utf8_lossy(&head)).into())
+    }
 }
 
 async fn wait_for_signal() {

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
+use model::config::{DesiredEntry, DesiredProfile};
 use serde::{Deserialize, Serialize};
 
 /// Every setting of the binary.
@@ -44,6 +45,8 @@ pub struct Settings {
     pub fetch_configuration_on_boot: bool,
     /// First webhook retry delay (`CSMS_WEBHOOK_RETRY_BASE_MS`).
     pub webhook_retry_base_ms: u64,
+    /// How long a webhook receiver has to answer (`CSMS_WEBHOOK_TIMEOUT_MS`).
+    pub webhook_timeout_ms: u64,
     /// Log filter in `tracing` syntax (`CSMS_LOG`).
     pub log: String,
     /// `text` or `json` (`CSMS_LOG_FORMAT`).
@@ -70,6 +73,15 @@ pub struct Settings {
     pub ocpp_max_frame_bytes: usize,
     /// HTTP worker threads per listener; 0 = one per CPU (`CSMS_WORKERS`).
     pub workers: usize,
+    /// Seconds an instance may miss heartbeats before the others on the same PostgreSQL
+    /// database release its chargers (`CSMS_INSTANCE_LEASE_SECS`).
+    pub instance_lease_secs: u64,
+    /// The most unfinished commands per chargestation before 429
+    /// (`CSMS_MAX_QUEUE_PER_STATION`).
+    pub max_queue_per_station: u64,
+    /// The desired-configuration profile (TOML `[[desired_configuration]]` entries
+    /// `{key, value, enforced}`); the guide's recommended list when absent.
+    pub desired_configuration: Option<Vec<DesiredEntry>>,
 }
 
 impl Default for Settings {
@@ -89,6 +101,7 @@ impl Default for Settings {
             verify_changes: true,
             fetch_configuration_on_boot: true,
             webhook_retry_base_ms: 5000,
+            webhook_timeout_ms: 10_000,
             log: "info".into(),
             log_format: "text".into(),
             ocpp_tls_cert: None,
@@ -102,6 +115,9 @@ impl Default for Settings {
             ocpp_missed_pongs: 2,
             ocpp_max_frame_bytes: 8 * 1024 * 1024,
             workers: 0,
+            max_queue_per_station: 100,
+            instance_lease_secs: 30,
+            desired_configuration: None,
         }
     }
 }
@@ -177,12 +193,45 @@ impl Settings {
                 "CSMS_CALL_TIMEOUT_SECS must be at least 1".into(),
             ));
         }
+        if self.instance_lease_secs < 3 {
+            return Err(SettingsError(
+                "CSMS_INSTANCE_LEASE_SECS must be at least 3".into(),
+            ));
+        }
+        if self.max_queue_per_station == 0 {
+            return Err(SettingsError(
+                "CSMS_MAX_QUEUE_PER_STATION must be at least 1".into(),
+            ));
+        }
+        self.desired_profile()
+            .validate()
+            .map_err(|e| SettingsError(format!("desired_configuration: {e}")))?;
+        if self.webhook_timeout_ms == 0 || self.webhook_retry_base_ms == 0 {
+            return Err(SettingsError(
+                "CSMS_WEBHOOK_TIMEOUT_MS and CSMS_WEBHOOK_RETRY_BASE_MS must be at least 1".into(),
+            ));
+        }
+        if let Some(url) = self.webhook_url.as_deref().filter(|u| !u.is_empty()) {
+            model::webhooks::check_url(url)
+                .map_err(|e| SettingsError(format!("CSMS_WEBHOOK_URL: {e}")))?;
+        }
+        if let Some(secret) = self.webhook_secret.as_deref().filter(|s| !s.is_empty()) {
+            model::webhooks::check_secret(secret)
+                .map_err(|e| SettingsError(format!("CSMS_WEBHOOK_SECRET: {e}")))?;
+        }
         if self.ocpp_ping_interval_secs == 0 {
             return Err(SettingsError(
                 "CSMS_OCPP_PING_INTERVAL_SECS must be at least 1".into(),
             ));
         }
         Ok(())
+    }
+
+    /// The desired-configuration profile in force.
+    pub fn desired_profile(&self) -> DesiredProfile {
+        self.desired_configuration
+            .clone()
+            .map_or_else(DesiredProfile::default, DesiredProfile::from)
     }
 
     /// The charger-facing base URL.
@@ -221,6 +270,7 @@ mod tests {
         assert!(s.verify_changes && s.fetch_configuration_on_boot && s.accept_unknown_tokens);
         assert!(!s.auto_register);
         assert_eq!(s.webhook_retry_base_ms, 5000);
+        assert_eq!(s.webhook_timeout_ms, 10_000);
     }
 
     #[test]

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use actix_web::{web, App as ActixApp, HttpServer};
 use api::ApiState;
-use dispatcher::Dispatcher;
+use dispatcher::webhooks::{RetryPolicy, WebhookConfig, WebhookWorker};
+use dispatcher::{Dispatcher, DispatcherConfig};
 use model::{Db, DbOptions};
 use ocpp_gateway::{Gateway, GatewayConfig};
 use tokio_util::sync::CancellationToken;
@@ -26,6 +27,10 @@ pub enum StartError {
         addr: String,
         source: std::io::Error,
     },
+    #[error("dispatcher: {0}")]
+    Dispatcher(#[from] dispatcher::DispatchError),
+    #[error("webhooks: {0}")]
+    Webhooks(String),
     #[error("server error: {0}")]
     Server(#[from] std::io::Error),
 }
@@ -40,6 +45,7 @@ pub struct App {
     db: Db,
     gateway: Gateway,
     initial_api_key: Option<String>,
+    background: Vec<tokio::task::JoinHandle<()>>,
 }
 
 fn workers(settings: &Settings) -> usize {
@@ -69,14 +75,26 @@ pub async fn build(settings: Settings) -> Result<App, StartError> {
 /// [`StartError`] when a listener cannot be bound.
 pub async fn build_with_db(settings: Settings, db: Db) -> Result<App, StartError> {
     let shutdown = CancellationToken::new();
-    let stale = model::chargestations::mark_all_offline(&db).await?;
-    if stale > 0 {
-        tracing::info!(
-            stale,
-            "marked chargestations left online by a previous run offline"
-        );
-    }
     let initial_api_key = model::api_keys::ensure_initial(&db, settings.api_key.as_deref()).await?;
+    if let Some(url) = settings.webhook_url.as_deref().filter(|u| !u.is_empty()) {
+        let secret = settings.webhook_secret.as_deref().filter(|s| !s.is_empty());
+        let endpoint = model::webhooks::ensure_declared(&db, url, secret)
+            .await
+            .map_err(|e| StartError::Webhooks(format!("CSMS_WEBHOOK_URL: {e}")))?;
+        tracing::info!(url, id = %endpoint.id, "webhook endpoint declared by CSMS_WEBHOOK_URL");
+    }
+    let webhook_worker = WebhookWorker::new(
+        db.clone(),
+        WebhookConfig {
+            timeout: Duration::from_millis(settings.webhook_timeout_ms),
+            retry: RetryPolicy {
+                base_ms: i64::try_from(settings.webhook_retry_base_ms).unwrap_or(i64::MAX),
+                ..RetryPolicy::default()
+            },
+            ..WebhookConfig::default()
+        },
+    )
+    .map_err(|e| StartError::Webhooks(e.to_string()))?;
 
     let ocpp_listener =
         std::net::TcpListener::bind(&settings.ocpp_listen).map_err(|source| StartError::Bind {
@@ -93,6 +111,8 @@ pub async fn build_with_db(settings: Settings, db: Db) -> Result<App, StartError
         })?;
     let api_addr = api_listener.local_addr()?;
     let ocpp_base_url = settings.ocpp_base_url(ocpp_addr);
+    let instance_id = uuid::Uuid::new_v4().simple().to_string();
+    tracing::info!(instance = %instance_id, "starting instance");
 
     let gateway = Gateway::new(
         db.clone(),
@@ -104,10 +124,25 @@ pub async fn build_with_db(settings: Settings, db: Db) -> Result<App, StartError
             missed_pongs: settings.ocpp_missed_pongs,
             max_frame_bytes: settings.ocpp_max_frame_bytes,
             accept_unknown_tokens: settings.accept_unknown_tokens,
+            instance_id: instance_id.clone(),
         },
         shutdown.clone(),
     );
-    let dispatcher = Dispatcher::new(db.clone(), gateway.clone());
+    let dispatcher = Dispatcher::new(
+        db.clone(),
+        gateway.clone(),
+        DispatcherConfig {
+            call_timeout: Duration::from_secs(settings.call_timeout_secs),
+            command_gap: Duration::from_millis(settings.config_change_gap_ms),
+            verify_changes: settings.verify_changes,
+            fetch_configuration_on_boot: settings.fetch_configuration_on_boot,
+            max_queue: settings.max_queue_per_station,
+            desired: settings.desired_profile(),
+            instance_lease: Duration::from_secs(settings.instance_lease_secs),
+        },
+        shutdown.clone(),
+    );
+    let dispatcher_task = dispatcher.start().await?;
     let workers = workers(&settings);
 
     let gateway_for_server = gateway.clone();
@@ -126,6 +161,7 @@ pub async fn build_with_db(settings: Settings, db: Db) -> Result<App, StartError
         db: db.clone(),
         dispatcher: dispatcher.clone(),
         ocpp_base_url,
+        webhooks: webhook_worker.waker(),
     };
     let api_server = HttpServer::new(move || {
         ActixApp::new()
@@ -138,6 +174,8 @@ pub async fn build_with_db(settings: Settings, db: Db) -> Result<App, StartError
     .listen(api_listener)?
     .run();
 
+    // Spawned last, once nothing can fail any more, so a failed start leaves no task.
+    let webhook_task = webhook_worker.spawn(shutdown.clone());
     Ok(App {
         api_addr,
         ocpp_addr,
@@ -147,6 +185,7 @@ pub async fn build_with_db(settings: Settings, db: Db) -> Result<App, StartError
         db,
         gateway,
         initial_api_key,
+        background: vec![dispatcher_task, webhook_task],
     })
 }
 
@@ -197,6 +236,9 @@ impl App {
         api_handle.stop(true).await;
         let _ = api.await;
         let _ = ocpp.await;
+        for task in self.background {
+            let _ = task.await;
+        }
         tracing::info!("stopped");
         Ok(())
     }

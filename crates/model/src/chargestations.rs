@@ -10,6 +10,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
+use crate::config::{masked, ReportedKey};
 use crate::entities::chargestation::{self, Column, Entity};
 use crate::events::{self, EventObject, NewEvent};
 use crate::ids::{ChargestationIdentity, ObjectId};
@@ -74,8 +75,8 @@ pub struct Chargestation {
     pub boot_info: Option<Value>,
     pub boot_count: i64,
     pub connectors: Vec<ConnectorStatus>,
-    /// The last configuration upload: `[{key, readonly, value?}]`.
-    pub configuration: Option<Vec<Value>>,
+    /// The last configuration upload (write-only values masked).
+    pub configuration: Option<Vec<ReportedKey>>,
     pub security_type: SecurityType,
     password_hash: Option<String>,
     pub lenient_handshake: bool,
@@ -85,6 +86,9 @@ pub struct Chargestation {
     pub last_disconnect_at: Option<i64>,
     pub last_message_at: Option<i64>,
     pub queue_held: bool,
+    /// The latest charger notifications (firmware, diagnostics, log, security events,
+    /// certificate signing requests), see [`crate::notifications`].
+    pub notifications: Option<Value>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -124,6 +128,11 @@ impl TryFrom<chargestation::Model> for Chargestation {
             last_disconnect_at: m.last_disconnect_at,
             last_message_at: m.last_message_at,
             queue_held: m.queue_held,
+            notifications: m
+                .notifications
+                .as_deref()
+                .map(serde_json::from_str)
+                .transpose()?,
             created_at: m.created_at,
             updated_at: m.updated_at,
         })
@@ -154,10 +163,11 @@ impl Chargestation {
         if let Some(configuration) = &self.configuration {
             let map: Map<String, Value> = configuration
                 .iter()
-                .filter_map(|entry| {
-                    let key = entry.get("key")?.as_str()?.to_owned();
-                    let value = entry.get("value").and_then(Value::as_str).unwrap_or("");
-                    Some((key, json!(value)))
+                .map(|entry| {
+                    (
+                        entry.key.clone(),
+                        json!(entry.value.as_deref().unwrap_or("")),
+                    )
                 })
                 .collect();
             o.insert("configuration".into(), Value::Object(map));
@@ -176,6 +186,9 @@ impl Chargestation {
         );
         if let Some(meta) = &self.meta_data {
             o.insert("meta_data".into(), meta.clone());
+        }
+        if let Some(notifications) = &self.notifications {
+            o.insert("notifications".into(), notifications.clone());
         }
         for (name, value) in [
             ("lastConnectAt", self.last_connect_at),
@@ -264,6 +277,8 @@ pub async fn create(
         last_disconnect_at: Set(None),
         last_message_at: Set(None),
         queue_held: Set(false),
+        held_by: Set(None),
+        notifications: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     };
@@ -532,13 +547,18 @@ fn station_event(
     }
 }
 
-/// Records a new connection: bumps the connection generation, marks the station online
-/// and writes `chargestation.online`, in one transaction. Returns the new generation,
-/// which [`mark_disconnected`] must present.
+/// Records a new connection held by `instance`: bumps the connection generation, marks
+/// the station online and writes `chargestation.online`, in one transaction. Returns
+/// the new generation, which [`mark_disconnected`] must present.
 ///
 /// # Errors
 /// `NotFound` or a database failure.
-pub async fn mark_connected(db: &Db, id: &str, ocpp_base_url: &str) -> ModelResult<i64> {
+pub async fn mark_connected(
+    db: &Db,
+    id: &str,
+    ocpp_base_url: &str,
+    instance: &str,
+) -> ModelResult<i64> {
     let now = db.now_ms();
     let txn = db.conn().begin().await?;
     let result = Entity::update_many()
@@ -547,6 +567,7 @@ pub async fn mark_connected(db: &Db, id: &str, ocpp_base_url: &str) -> ModelResu
             Expr::col(Column::ConnectionGeneration).add(1),
         )
         .col_expr(Column::Online, Expr::value(true))
+        .col_expr(Column::HeldBy, Expr::value(instance))
         .col_expr(Column::LastConnectAt, Expr::value(now))
         .col_expr(Column::LastMessageAt, Expr::value(now))
         .col_expr(Column::UpdatedAt, Expr::value(now))
@@ -587,6 +608,7 @@ pub async fn mark_disconnected(
     let txn = db.conn().begin().await?;
     let result = Entity::update_many()
         .col_expr(Column::Online, Expr::value(false))
+        .col_expr(Column::HeldBy, Expr::value(Option::<String>::None))
         .col_expr(Column::LastDisconnectAt, Expr::value(now))
         .col_expr(Column::UpdatedAt, Expr::value(now))
         .filter(Column::Id.eq(id))
@@ -613,20 +635,59 @@ pub async fn mark_disconnected(
     Ok(true)
 }
 
-/// Marks every station offline; run at start-up by a single instance, since no
-/// connection survives a restart.
+/// Marks offline (writing `chargestation.offline`) every online station whose
+/// connection is not held by one of the `live` instances — their holder died or stopped.
+/// Returns the station ids.
 ///
 /// # Errors
 /// On database failure.
-pub async fn mark_all_offline(db: &Db) -> ModelResult<u64> {
-    let now = db.now_ms();
-    let result = Entity::update_many()
-        .col_expr(Column::Online, Expr::value(false))
-        .col_expr(Column::LastDisconnectAt, Expr::value(now))
+pub async fn release_orphans(
+    db: &Db,
+    live: &[String],
+    ocpp_base_url: &str,
+) -> ModelResult<Vec<String>> {
+    let orphans = Entity::find()
         .filter(Column::Online.eq(true))
-        .exec(db.conn())
+        .filter(
+            sea_orm::Condition::any()
+                .add(Column::HeldBy.is_null())
+                .add(Column::HeldBy.is_not_in(live.to_vec())),
+        )
+        .all(db.conn())
         .await?;
-    Ok(result.rows_affected)
+    let mut released = Vec::new();
+    for orphan in orphans {
+        let now = db.now_ms();
+        let txn = db.conn().begin().await?;
+        let result = Entity::update_many()
+            .col_expr(Column::Online, Expr::value(false))
+            .col_expr(Column::HeldBy, Expr::value(Option::<String>::None))
+            .col_expr(Column::LastDisconnectAt, Expr::value(now))
+            .col_expr(Column::UpdatedAt, Expr::value(now))
+            .filter(Column::Id.eq(orphan.id.clone()))
+            .filter(Column::ConnectionGeneration.eq(orphan.connection_generation))
+            .filter(Column::Online.eq(true))
+            .exec(&txn)
+            .await?;
+        if result.rows_affected == 0 {
+            txn.rollback().await?;
+            continue;
+        }
+        let station: Chargestation = Entity::find_by_id(orphan.id.clone())
+            .one(&txn)
+            .await?
+            .ok_or(ModelError::NotFound("chargestation"))?
+            .try_into()?;
+        events::record(
+            &txn,
+            now,
+            station_event(&orphan.id, "chargestation.offline", &station, ocpp_base_url),
+        )
+        .await?;
+        txn.commit().await?;
+        released.push(orphan.id);
+    }
+    Ok(released)
 }
 
 /// Stores a BootNotification's fields and counts the boot; returns the boot count
@@ -709,5 +770,50 @@ pub async fn touch_last_message(db: &Db, id: &str) -> ModelResult<()> {
         .filter(Column::Id.eq(id))
         .exec(db.conn())
         .await?;
+    Ok(())
+}
+
+/// Stores a configuration upload: `replace` swaps the whole snapshot (a full upload),
+/// otherwise the reported keys are updated or added (named keys, a verification read).
+/// Write-only values are stored masked.
+///
+/// # Errors
+/// `NotFound` or a database failure.
+pub async fn store_configuration<C: ConnectionTrait>(
+    conn: &C,
+    now_ms: i64,
+    id: &str,
+    reported: &[ReportedKey],
+    replace: bool,
+) -> ModelResult<()> {
+    let current = Entity::find_by_id(id.to_owned())
+        .one(conn)
+        .await?
+        .ok_or(ModelError::NotFound("chargestation"))?;
+    let mut snapshot: Vec<ReportedKey> = if replace {
+        Vec::new()
+    } else {
+        current
+            .configuration
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()?
+            .unwrap_or_default()
+    };
+    for key in reported {
+        let key = ReportedKey {
+            key: key.key.clone(),
+            readonly: key.readonly,
+            value: key.value.as_deref().map(|v| masked(&key.key, v).to_owned()),
+        };
+        match snapshot.iter_mut().find(|k| k.key == key.key) {
+            Some(existing) => *existing = key,
+            None => snapshot.push(key),
+        }
+    }
+    let mut model = current.into_active_model();
+    model.configuration = Set(Some(serde_json::to_string(&snapshot)?));
+    model.updated_at = Set(now_ms);
+    model.update(conn).await?;
     Ok(())
 }

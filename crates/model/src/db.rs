@@ -16,6 +16,7 @@ use crate::ModelResult;
 pub struct Db {
     conn: DatabaseConnection,
     clock: Arc<dyn Clock>,
+    schema: Option<String>,
 }
 
 /// How to reach the database.
@@ -83,7 +84,11 @@ impl Db {
         }
         let conn = Database::connect(connect).await?;
         Migrator::up(&conn, None).await?;
-        Ok(Db { conn, clock })
+        Ok(Db {
+            conn,
+            clock,
+            schema: options.schema.clone(),
+        })
     }
 
     /// The sea-orm connection.
@@ -99,6 +104,11 @@ impl Db {
     /// The clock itself.
     pub fn clock(&self) -> Arc<dyn Clock> {
         self.clock.clone()
+    }
+
+    /// The PostgreSQL schema in use, if one was chosen.
+    pub fn schema(&self) -> Option<&str> {
+        self.schema.as_deref()
     }
 
     /// Whether this is PostgreSQL (some statements differ).

@@ -14,6 +14,9 @@ pub enum ModelError {
     /// A unique value is already taken.
     #[error("{0}")]
     Conflict(String),
+    /// A chargestation's command queue is full.
+    #[error("{0}")]
+    QueueFull(String),
     /// A value failed validation; the message names the field and the rule.
     #[error("{0}")]
     Invalid(String),

@@ -3,7 +3,7 @@
 //! Delivery itself is the dispatcher's job; this module does no network I/O.
 
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::entities::{event, webhook_delivery, webhook_endpoint};
 use crate::ids::ObjectId;
@@ -42,6 +42,19 @@ pub struct NewEvent {
     pub data: Value,
 }
 
+/// The webhook envelope, exactly the guide's: `{_id, data, object, type, createdAt}`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Envelope {
+    #[serde(rename = "_id")]
+    pub id: String,
+    pub data: Value,
+    pub object: String,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    #[serde(rename = "createdAt")]
+    pub created_at: String,
+}
+
 /// Whether an endpoint's event filter list selects `event_type`: `*`, an exact type,
 /// or `prefix.*`.
 pub fn filter_matches(filters: &[String], event_type: &str) -> bool {
@@ -66,14 +79,30 @@ pub async fn record<C: ConnectionTrait>(
     now_ms: i64,
     event: NewEvent,
 ) -> ModelResult<Value> {
+    if conn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        // One chargestation's events are recorded one transaction at a time, so their
+        // delivery order (`seq`) is their commit order: the webhook worker can never see
+        // a later event before an earlier one that is still committing (ADR 0004).
+        // SQLite has a single writer already.
+        let key = format!(
+            "csms.events:{}",
+            event.chargestation_id.as_deref().unwrap_or("")
+        );
+        conn.execute(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock(hashtext($1))",
+            [key.into()],
+        ))
+        .await?;
+    }
     let id = ObjectId::new_at(now_ms).into_string();
-    let envelope = json!({
-        "_id": id,
-        "data": event.data,
-        "object": event.object.as_str(),
-        "type": event.event_type,
-        "createdAt": format_ms(now_ms),
-    });
+    let envelope = serde_json::to_value(Envelope {
+        id: id.clone(),
+        data: event.data,
+        object: event.object.as_str().to_owned(),
+        event_type: event.event_type.clone(),
+        created_at: format_ms(now_ms),
+    })?;
     let inserted = event::ActiveModel {
         id: Set(id),
         r#type: Set(event.event_type.clone()),
@@ -113,6 +142,22 @@ pub async fn record<C: ConnectionTrait>(
         .await?;
     }
     Ok(envelope)
+}
+
+/// Every event envelope recorded for a chargestation, oldest first.
+///
+/// # Errors
+/// On database failure.
+pub async fn for_chargestation(db: &crate::Db, chargestation_id: &str) -> ModelResult<Vec<Value>> {
+    use sea_orm::QueryOrder;
+    event::Entity::find()
+        .filter(event::Column::ChargestationId.eq(chargestation_id))
+        .order_by_asc(event::Column::Seq)
+        .all(db.conn())
+        .await?
+        .into_iter()
+        .map(|row| serde_json::from_str(&row.envelope).map_err(Into::into))
+        .collect()
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! `model` does no network I/O besides the database, and knows nothing of actix,
 //! HTTP clients or OCPP framing.
 
+pub mod actions;
 pub mod api_keys;
 pub mod chargestations;
 pub mod config;
@@ -12,9 +13,18 @@ pub mod entities;
 mod error;
 pub mod events;
 pub mod ids;
+pub mod instances;
+pub mod notifications;
+pub mod notify;
 pub mod page;
 pub mod password;
 pub mod time;
+pub mod tokens;
+pub mod transactions;
+pub mod webhooks;
 
 pub use db::{drop_schema, Db, DbOptions};
 pub use error::{ModelError, ModelResult};
+
+#[cfg(test)]
+mod guide_examples;

@@ -17,6 +17,8 @@ pub struct GatewayConfig {
     pub missed_pongs: u32,
     /// The largest frame (after aggregating continuations) accepted.
     pub max_frame_bytes: usize,
+    /// This process's id among the instances sharing the database.
+    pub instance_id: String,
     /// Answer `Accepted` for idTags we do not know (`CSMS_ACCEPT_UNKNOWN_TOKENS`).
     pub accept_unknown_tokens: bool,
 }
@@ -31,6 +33,7 @@ impl Default for GatewayConfig {
             missed_pongs: 2,
             max_frame_bytes: 8 * 1024 * 1024,
             accept_unknown_tokens: true,
+            instance_id: "local".into(),
         }
     }
 }

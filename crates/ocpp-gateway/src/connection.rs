@@ -16,6 +16,8 @@ use crate::{CallFailure, Gateway, GatewayEvent};
 
 /// How often at most `lastMessageAt` is written per connection.
 const LAST_MESSAGE_WRITE_EVERY: Duration = Duration::from_secs(10);
+/// How long the close frame may wait for room on a connection the charger stopped reading.
+const CLOSE_GRACE: Duration = Duration::from_secs(1);
 
 pub(crate) fn spawn(
     gateway: Arc<Gateway>,
@@ -33,7 +35,28 @@ enum Ending {
     Replaced,
     Shutdown,
     MissedPongs,
-    ProtocolError(String),
+    /// An answer could not be written for `missed_pongs` ping intervals: the charger
+    /// keeps sending but stopped reading.
+    NotReading,
+    ProtocolError(CloseCode, String),
+}
+
+/// The close code for a WebSocket-level error (RFC 6455 §7.4.1): 1009 for a frame or
+/// message over `max_frame_bytes`, 1007 for a text message that is not UTF-8, 1002
+/// for anything else.
+fn close_code_for(error: &actix_ws::ProtocolError) -> CloseCode {
+    match error {
+        actix_ws::ProtocolError::Overflow => CloseCode::Size,
+        // actix-ws reports both as I/O errors: an over-long fragmented message by its
+        // text, invalid UTF-8 as `InvalidData`.
+        actix_ws::ProtocolError::Io(e) if e.to_string().contains("maximum continuation size") => {
+            CloseCode::Size
+        }
+        actix_ws::ProtocolError::Io(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+            CloseCode::Invalid
+        }
+        _ => CloseCode::Protocol,
+    }
 }
 
 async fn run(
@@ -98,13 +121,15 @@ async fn run(
             message = stream.recv() => {
                 let message = match message {
                     None => break Ending::ClosedByCharger,
-                    Some(Err(e)) => break Ending::ProtocolError(e.to_string()),
+                    Some(Err(e)) => break Ending::ProtocolError(close_code_for(&e), e.to_string()),
                     Some(Ok(message)) => message,
                 };
                 last_seen = Instant::now();
                 match message {
                     AggregatedMessage::Text(text) => {
-                        on_text(&ctx, &handle, &mut session_out, &text).await;
+                        if !on_text(&ctx, &handle, &mut session_out, &text, dead_after).await {
+                            break Ending::NotReading;
+                        }
                         if last_touch.elapsed() >= LAST_MESSAGE_WRITE_EVERY {
                             last_touch = Instant::now();
                             if let Err(e) = chargestations::touch_last_message(&shared.db, &station.id).await {
@@ -146,13 +171,16 @@ async fn run(
         Ending::MissedPongs => {
             tracing::warn!(identity = %station.endpoint, "no answer to pings; marking offline")
         }
-        Ending::ProtocolError(e) => {
+        Ending::NotReading => {
+            tracing::warn!(identity = %station.endpoint, "charger stopped reading our answers; closing")
+        }
+        Ending::ProtocolError(_, e) => {
             tracing::warn!(identity = %station.endpoint, error = %e, "WebSocket protocol error; closing")
         }
     }
     let close_code = match ending {
         Ending::Shutdown => CloseCode::Restart,
-        Ending::ProtocolError(_) => CloseCode::Protocol,
+        Ending::ProtocolError(code, _) => code,
         Ending::Replaced => CloseCode::Policy,
         _ => CloseCode::Normal,
     };
@@ -162,7 +190,12 @@ async fn run(
         .metrics
         .connected
         .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
-    let _ = session.close(Some(CloseReason::from(close_code))).await;
+    // Bounded: a charger that stopped reading leaves no room for the close frame.
+    let _ = tokio::time::timeout(
+        CLOSE_GRACE,
+        session.close(Some(CloseReason::from(close_code))),
+    )
+    .await;
     match chargestations::mark_disconnected(
         &shared.db,
         &station.id,
@@ -183,15 +216,29 @@ async fn run(
     }
 }
 
-async fn send(session: &mut Session, identity: &str, frame: &Frame) {
+/// Sends a frame; `false` when it could not be handed to the socket within `deadline`
+/// (the charger stopped reading), so the connection must end.
+async fn send(session: &mut Session, identity: &str, frame: &Frame, deadline: Duration) -> bool {
     let text = frame.to_text();
     tracing::debug!(identity, message_id = frame.message_id(), direction = "out", frame = %text, "ocpp frame");
-    if session.text(text).await.is_err() {
-        tracing::debug!(identity, "could not send: connection closed");
+    match tokio::time::timeout(deadline, session.text(text)).await {
+        Ok(Ok(())) => true,
+        Ok(Err(_)) => {
+            tracing::debug!(identity, "could not send: connection closed");
+            true
+        }
+        Err(_) => false,
     }
 }
 
-async fn on_text(ctx: &HandlerContext, handle: &SessionHandle, session: &mut Session, text: &str) {
+/// Handles one text frame; `false` when the connection must end (see [`send`]).
+async fn on_text(
+    ctx: &HandlerContext,
+    handle: &SessionHandle,
+    session: &mut Session,
+    text: &str,
+    send_deadline: Duration,
+) -> bool {
     let identity = handle.identity.as_str();
     ctx.shared
         .metrics
@@ -216,7 +263,7 @@ async fn on_text(ctx: &HandlerContext, handle: &SessionHandle, session: &mut Ses
                 latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
                 "served charger call"
             );
-            send(session, identity, &answer).await;
+            return send(session, identity, &answer, send_deadline).await;
         }
         Ok(Frame::CallResult(result)) => match handle.take_pending(&result.message_id) {
             Some(waiter) => {
@@ -241,8 +288,9 @@ async fn on_text(ctx: &HandlerContext, handle: &SessionHandle, session: &mut Ses
             let answer: Option<CallError> = e.to_call_error();
             tracing::warn!(identity, error = %e, "malformed frame");
             if let Some(answer) = answer {
-                send(session, identity, &Frame::CallError(answer)).await;
+                return send(session, identity, &Frame::CallError(answer), send_deadline).await;
             }
         }
     }
+    true
 }

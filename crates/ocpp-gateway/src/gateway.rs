@@ -23,6 +23,25 @@ pub enum GatewayEvent {
     Disconnected { station_id: String },
 }
 
+/// The frame as it may be logged: the value of a write-only key (`AuthorizationKey`)
+/// in a ChangeConfiguration is masked.
+fn redacted(frame: &Frame, text: &str) -> String {
+    if let Frame::Call(call) = frame {
+        let secret = call.action == "ChangeConfiguration"
+            && call
+                .payload
+                .get("key")
+                .and_then(Value::as_str)
+                .is_some_and(|k| k.eq_ignore_ascii_case("AuthorizationKey"));
+        if secret {
+            let mut masked = call.clone();
+            masked.payload["value"] = Value::String("********".into());
+            return Frame::Call(masked).to_text();
+        }
+    }
+    text.to_owned()
+}
+
 /// A cheap, cloneable handle to the connected chargers.
 #[derive(Clone)]
 pub struct Gateway {
@@ -99,11 +118,20 @@ impl Gateway {
             payload,
         });
         let text = frame.to_text();
-        tracing::debug!(identity = %handle.identity, action, message_id, direction = "out", frame = %text, "ocpp call");
+        tracing::debug!(identity = %handle.identity, action, message_id, direction = "out", frame = %redacted(&frame, &text), "ocpp call");
         let mut session = handle.session.clone();
-        if session.text(text).await.is_err() {
-            handle.take_pending(&message_id);
-            return Err(CallFailure::Disconnected);
+        // Bounded: a charger that stopped reading must not hold the call (and its queue).
+        match tokio::time::timeout(timeout, session.text(text)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => {
+                handle.take_pending(&message_id);
+                return Err(CallFailure::Disconnected);
+            }
+            Err(_) => {
+                handle.take_pending(&message_id);
+                tracing::warn!(identity = %handle.identity, action, message_id, "ocpp call could not be sent: the charger is not reading");
+                return Err(CallFailure::Timeout(timeout_ms));
+            }
         }
         self.shared
             .metrics
@@ -118,6 +146,27 @@ impl Gateway {
                 Err(CallFailure::Timeout(timeout_ms))
             }
         }
+    }
+
+    /// Closes this instance's connection of a station if it is older than `generation`
+    /// (the station connected again, to another instance).
+    pub fn close_if_older(&self, station_id: &str, generation: i64) {
+        if let Some(handle) = self.registry.get(station_id) {
+            if handle.generation < generation {
+                tracing::info!(identity = %handle.identity, "the charger connected to another instance; closing here");
+                handle.close.cancel();
+            }
+        }
+    }
+
+    /// The charger-facing base URL (for `connection_url` in events).
+    pub fn public_base_url(&self) -> &str {
+        &self.shared.config.public_base_url
+    }
+
+    /// This instance's id.
+    pub fn instance_id(&self) -> &str {
+        &self.shared.config.instance_id
     }
 
     /// Closes a station's connection (e.g. after the station was deleted).

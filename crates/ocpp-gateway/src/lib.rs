@@ -41,16 +41,12 @@ pub(crate) struct Shared {
     pub(crate) config: GatewayConfig,
     pub(crate) shutdown: CancellationToken,
     pub(crate) metrics: Metrics,
-    pub(crate) transaction_ids: AtomicI64,
 }
 
 impl Gateway {
     /// A gateway over `db`; `shutdown` closes every connection when cancelled.
     pub fn new(db: Db, config: GatewayConfig, shutdown: CancellationToken) -> Gateway {
         let (events, _) = broadcast::channel(4096);
-        // Transaction ids: seconds since 2024 times 16 leaves room for bursts and stays
-        // increasing across restarts (a transactions table replaces this later).
-        let seed = (db.now_ms() / 1000 - 1_704_067_200).max(1) * 16;
         Gateway {
             registry: Default::default(),
             events,
@@ -59,7 +55,6 @@ impl Gateway {
                 config,
                 shutdown,
                 metrics: Metrics::default(),
-                transaction_ids: AtomicI64::new(seed),
             }),
         }
     }

@@ -12,6 +12,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use base64::Engine;
 use model::chargestations::{self, Chargestation, SecurityType};
 use model::ids::ChargestationIdentity;
+use model::notify::{self, Signal};
 
 use crate::connection;
 use crate::Gateway;
@@ -152,10 +153,21 @@ pub async fn handle_upgrade(
         &shared.db,
         &station.id,
         &shared.config.public_base_url,
+        &shared.config.instance_id,
     )
     .await
     {
-        Ok(generation) => generation,
+        Ok(generation) => {
+            // An older connection of this station on another instance must close.
+            let takeover = Signal::Takeover {
+                station_id: station.id.clone(),
+                generation,
+            };
+            if let Err(e) = notify::publish(&shared.db, &takeover).await {
+                tracing::warn!(identity, error = %e, "could not tell other instances about the new connection");
+            }
+            generation
+        }
         Err(e) => {
             tracing::error!(identity, error = %e, "could not record the connection");
             return refuse(StatusCode::SERVICE_UNAVAILABLE);

@@ -132,7 +132,7 @@ macro_rules! lenient_enum {
 /// the field is read leniently (see [`LenientText`]) and an over-long value is logged
 /// with [`warn_if_too_long`] under the field's OCPP name.
 ///
-/// ```ignore
+/// ```text
 /// ci_strings! {
 ///     fn vendor("chargePointVendor", 20);
 /// }

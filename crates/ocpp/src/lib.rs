@@ -6,12 +6,14 @@
 //! - [`frame`]: the OCPP-J array codec (CALL / CALLRESULT / CALLERROR).
 //! - [`lenient`]: lenient readers, [`lenient_enum!`] and [`parse_payload`].
 //! - [`v16`]: one module per OCPP 1.6 action, with its request and response types.
+//! - [`strict`]: strict reading of API bodies we are asked to send (422 naming the field).
 //! - [`OcppRequest`]: ties a request to its action name and response type.
 
 mod error_code;
 pub mod frame;
 pub mod lenient;
 pub mod messages;
+pub mod strict;
 pub mod v16;
 
 pub use error_code::ErrorCode;

@@ -156,6 +156,12 @@ impl Charger {
         self.shared.lock().received.clone()
     }
 
+    /// Every text frame this charger sent (across reconnects), in order: its CALLs, its
+    /// answers to the server's CALLs (automatic or by hand) and raw frames.
+    pub fn sent_frames(&self) -> Vec<String> {
+        self.shared.lock().sent.clone()
+    }
+
     /// The first CALL with `action` received and not yet returned by this method (a
     /// cursor per action, so successive calls return successive CALLs), waiting up to
     /// `timeout` for it to arrive.

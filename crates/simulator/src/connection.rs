@@ -68,6 +68,8 @@ struct Conn {
 pub(crate) struct State {
     pub store: Store,
     pub received: Vec<Call>,
+    /// Every text frame this charger sent (across reconnects), in order.
+    pub sent: Vec<String>,
     /// Per action: index into `received` after the last call returned by wait_for_call.
     pub cursors: HashMap<String, usize>,
     pending: Option<Pending>,
@@ -111,6 +113,7 @@ impl Shared {
             state: Mutex::new(State {
                 store,
                 received: Vec::new(),
+                sent: Vec::new(),
                 cursors: HashMap::new(),
                 pending: None,
                 conn: None,
@@ -162,13 +165,19 @@ impl Shared {
 
     /// Queues a WebSocket message on the current connection.
     pub fn send_message(&self, message: Message) -> Result<(), SimError> {
-        let state = self.lock();
+        let mut state = self.lock();
+        let text = match &message {
+            Message::Text(text) => Some(text.clone()),
+            _ => None,
+        };
         match &state.conn {
             Some(conn) if state.is_connected() => {
-                conn.outbound.send(message).map_err(|_| SimError::Closed)
+                conn.outbound.send(message).map_err(|_| SimError::Closed)?;
             }
-            _ => Err(SimError::Closed),
+            _ => return Err(SimError::Closed),
         }
+        state.sent.extend(text);
+        Ok(())
     }
 
     pub fn send_frame(&self, frame: &Frame) -> Result<(), SimError> {
@@ -396,6 +405,14 @@ impl Shared {
                 self.call("FirmwareStatusNotification", payload, DEFAULT_CALL_TIMEOUT)
                     .await
             }
+            FollowUp::StartTransaction { connector, id_tag } => {
+                self.start_transaction(connector, &id_tag).await
+            }
+            FollowUp::StopTransaction {
+                transaction_id,
+                reason,
+            } => self.stop_transaction(transaction_id, reason).await,
+            FollowUp::FirmwareUpdate => self.firmware_update().await,
         };
         if let Err(e) = result {
             tracing::warn!(error = %e, "triggered message failed");

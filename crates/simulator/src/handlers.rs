@@ -1,6 +1,7 @@
 //! How the simulated charger answers the CALLs a server sends it: the configuration
 //! store, GetConfiguration, ChangeConfiguration, Reset, TriggerMessage and schema-valid
-//! answers for the other OCPP 1.6 server-to-charger actions.
+//! answers for the other OCPP 1.6 server-to-charger actions and the security
+//! extension's.
 //!
 //! Pure decision logic: [`handle`] turns a CALL and the store into a [`Reply`]; it does
 //! no I/O, no waiting and knows nothing about sockets. The connection code carries the
@@ -27,6 +28,20 @@ pub(crate) struct Store {
     /// A new AuthorizationKey accepted by ChangeConfiguration: the password of the next
     /// connection.
     pub new_password: Option<String>,
+    /// How many connectors the charger has.
+    pub connectors: u32,
+    /// The transactions running now (started by a remote start).
+    pub transactions: Vec<Running>,
+    /// The energy meter register, in Wh; it only goes up.
+    pub energy_wh: i64,
+}
+
+/// A transaction the simulated charger is running.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Running {
+    pub connector: u32,
+    pub transaction_id: i64,
+    pub id_tag: String,
 }
 
 impl Store {
@@ -40,6 +55,9 @@ impl Store {
             max_keys: config.get_configuration_max_keys,
             oversized_requests: 0,
             new_password: None,
+            connectors: config.connectors,
+            transactions: Vec::new(),
+            energy_wh: 0,
         };
         for (name, value) in [
             ("NumberOfConnectors", config.connectors.to_string()),
@@ -110,6 +128,19 @@ pub(crate) enum FollowUp {
     Status(Option<u32>),
     DiagnosticsStatus,
     FirmwareStatus,
+    /// A remote start: StartTransaction on the connector, then a MeterValues.
+    StartTransaction {
+        connector: u32,
+        id_tag: String,
+    },
+    /// StopTransaction of a running transaction, for this reason.
+    StopTransaction {
+        transaction_id: i64,
+        reason: &'static str,
+    },
+    /// UpdateFirmware: FirmwareStatusNotification Downloading, Downloaded, Installing,
+    /// Installed.
+    FirmwareUpdate,
 }
 
 /// What to do about one server CALL.
@@ -161,18 +192,42 @@ pub(crate) fn handle(call: &Call, store: &mut Store) -> Reply {
         "TriggerMessage" => trigger_message(call),
         "ChangeAvailability"
         | "ClearCache"
-        | "RemoteStartTransaction"
-        | "RemoteStopTransaction"
         | "CancelReservation"
         | "ReserveNow"
         | "ClearChargingProfile"
         | "SetChargingProfile"
         | "SendLocalList"
         | "DataTransfer" => Reply::status(call, "Accepted"),
-        "UnlockConnector" => Reply::status(call, "Unlocked"),
-        "UpdateFirmware" => Reply::result(call, json!({})),
+        "RemoteStartTransaction" => remote_start(call, store),
+        "RemoteStopTransaction" => remote_stop(call, store),
+        "UnlockConnector" => unlock_connector(call, store),
+        "UpdateFirmware" => Reply {
+            follow_up: Some(FollowUp::FirmwareUpdate),
+            ..Reply::result(call, json!({}))
+        },
         "GetDiagnostics" => Reply::result(call, json!({ "fileName": "diagnostics.log" })),
         "GetLocalListVersion" => Reply::result(call, json!({ "listVersion": 0 })),
+        "ExtendedTriggerMessage" => extended_trigger_message(call),
+        "CertificateSigned" | "InstallCertificate" | "DeleteCertificate" => {
+            Reply::status(call, "Accepted")
+        }
+        "SignedUpdateFirmware" => Reply::status(call, "Accepted"),
+        "GetLog" => Reply::result(
+            call,
+            json!({ "status": "Accepted", "filename": "security.log" }),
+        ),
+        "GetInstalledCertificateIds" => Reply::result(
+            call,
+            json!({
+                "status": "Accepted",
+                "certificateHashData": [{
+                    "hashAlgorithm": "SHA256",
+                    "issuerNameHash": "0f4c2a1b",
+                    "issuerKeyHash": "9e8d7c6b",
+                    "serialNumber": "01"
+                }]
+            }),
+        ),
         "GetCompositeSchedule" => {
             let connector = call.payload.get("connectorId").cloned().unwrap_or(json!(0));
             Reply::result(
@@ -333,6 +388,83 @@ fn trigger_message(call: &Call) -> Reply {
     }
 }
 
+fn connector_of(call: &Call) -> Option<u32> {
+    call.payload
+        .get("connectorId")
+        .and_then(Value::as_u64)
+        .and_then(|c| u32::try_from(c).ok())
+}
+
+/// RemoteStartTransaction: accepted on a free connector of this charger (connector 1
+/// when none is named), then a transaction starts there.
+fn remote_start(call: &Call, store: &Store) -> Reply {
+    let connector = connector_of(call).unwrap_or(1);
+    let id_tag = call.payload.get("idTag").and_then(Value::as_str);
+    let busy = store.transactions.iter().any(|t| t.connector == connector);
+    match id_tag {
+        Some(id_tag) if (1..=store.connectors).contains(&connector) && !busy => Reply {
+            follow_up: Some(FollowUp::StartTransaction {
+                connector,
+                id_tag: id_tag.to_owned(),
+            }),
+            ..Reply::status(call, "Accepted")
+        },
+        _ => Reply::status(call, "Rejected"),
+    }
+}
+
+/// RemoteStopTransaction: accepted for a running transaction, which then stops.
+fn remote_stop(call: &Call, store: &Store) -> Reply {
+    let id = call.payload.get("transactionId").and_then(Value::as_i64);
+    match store
+        .transactions
+        .iter()
+        .find(|t| Some(t.transaction_id) == id)
+    {
+        Some(running) => Reply {
+            follow_up: Some(FollowUp::StopTransaction {
+                transaction_id: running.transaction_id,
+                reason: "Remote",
+            }),
+            ..Reply::status(call, "Accepted")
+        },
+        None => Reply::status(call, "Rejected"),
+    }
+}
+
+/// UnlockConnector: `NotSupported` for a connector the charger does not have;
+/// `Unlocked` otherwise, stopping a transaction running there first.
+fn unlock_connector(call: &Call, store: &Store) -> Reply {
+    let connector = connector_of(call).unwrap_or(0);
+    if !(1..=store.connectors).contains(&connector) {
+        return Reply::status(call, "NotSupported");
+    }
+    let follow_up = store
+        .transactions
+        .iter()
+        .find(|t| t.connector == connector)
+        .map(|running| FollowUp::StopTransaction {
+            transaction_id: running.transaction_id,
+            reason: "UnlockCommand",
+        });
+    Reply {
+        follow_up,
+        ..Reply::status(call, "Unlocked")
+    }
+}
+
+/// ExtendedTriggerMessage (security extension): the core messages as TriggerMessage
+/// does; the extension's own (`LogStatusNotification`, `SignChargePointCertificate`)
+/// are accepted without a follow-up.
+fn extended_trigger_message(call: &Call) -> Reply {
+    match call.payload.get("requestedMessage").and_then(Value::as_str) {
+        Some("LogStatusNotification" | "SignChargePointCertificate") => {
+            Reply::status(call, "Accepted")
+        }
+        _ => trigger_message(call),
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
@@ -434,6 +566,78 @@ mod tests {
         let reply = handle(&call("Teleport", json!({})), &mut store());
         assert!(
             matches!(reply.frame, Some(Frame::CallError(e)) if e.code == ErrorCode::NotImplemented)
+        );
+    }
+
+    #[test]
+    fn remote_start_needs_a_free_connector_and_remote_stop_a_running_transaction() {
+        let mut store = store();
+        let start = |connector: u32| {
+            call(
+                "RemoteStartTransaction",
+                json!({ "connectorId": connector, "idTag": "T" }),
+            )
+        };
+        let reply = handle(&start(1), &mut store);
+        assert_eq!(payload(&reply)["status"], "Accepted");
+        assert_eq!(
+            reply.follow_up,
+            Some(FollowUp::StartTransaction {
+                connector: 1,
+                id_tag: "T".into()
+            })
+        );
+        assert_eq!(
+            payload(&handle(&start(3), &mut store))["status"],
+            "Rejected"
+        );
+        store.transactions.push(Running {
+            connector: 1,
+            transaction_id: 9,
+            id_tag: "T".into(),
+        });
+        assert_eq!(
+            payload(&handle(&start(1), &mut store))["status"],
+            "Rejected"
+        );
+        let stop = |id: i64| call("RemoteStopTransaction", json!({ "transactionId": id }));
+        assert_eq!(payload(&handle(&stop(8), &mut store))["status"], "Rejected");
+        let reply = handle(&stop(9), &mut store);
+        assert_eq!(payload(&reply)["status"], "Accepted");
+        assert_eq!(
+            reply.follow_up,
+            Some(FollowUp::StopTransaction {
+                transaction_id: 9,
+                reason: "Remote"
+            })
+        );
+    }
+
+    #[test]
+    fn unlock_answers_per_connector_and_ends_a_transaction_running_there() {
+        let mut store = store();
+        let unlock = |connector: u32| call("UnlockConnector", json!({ "connectorId": connector }));
+        assert_eq!(
+            payload(&handle(&unlock(5), &mut store))["status"],
+            "NotSupported"
+        );
+        let reply = handle(&unlock(2), &mut store);
+        assert_eq!(
+            (payload(&reply)["status"].clone(), reply.follow_up),
+            (json!("Unlocked"), None)
+        );
+        store.transactions.push(Running {
+            connector: 2,
+            transaction_id: 4,
+            id_tag: "T".into(),
+        });
+        let reply = handle(&unlock(2), &mut store);
+        assert_eq!(
+            reply.follow_up,
+            Some(FollowUp::StopTransaction {
+                transaction_id: 4,
+                reason: "UnlockCommand"
+            })
         );
     }
 

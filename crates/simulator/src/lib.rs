@@ -24,6 +24,7 @@ mod connection;
 mod error;
 mod handlers;
 mod pong_filter;
+mod sessions;
 
 pub use charger::Charger;
 pub use config::{realistic_keys, ChargerConfig, ConfigKey, KeyBehaviour, AUTHORIZATION_KEY};

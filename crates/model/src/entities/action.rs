@@ -18,6 +18,7 @@ pub struct Model {
     pub response_data: Option<String>,
     pub meta_data: Option<String>,
     pub queue_state: String,
+    pub sent_by: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }

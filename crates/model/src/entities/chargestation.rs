@@ -24,6 +24,9 @@ pub struct Model {
     pub last_disconnect_at: Option<i64>,
     pub last_message_at: Option<i64>,
     pub queue_held: bool,
+    pub held_by: Option<String>,
+    /// The latest charger notifications (JSON object), see `notifications.rs`.
+    pub notifications: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }

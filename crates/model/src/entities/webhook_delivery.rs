@@ -19,6 +19,11 @@ pub struct Model {
     pub last_error: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// When the current retry window began (the first attempt, or the first after a
+    /// redelivery); `None` before any attempt.
+    pub first_attempt_at: Option<i64>,
+    /// Attempts made in the current retry window (the backoff exponent).
+    pub window_attempts: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,4 +1,5 @@
-//! DiagnosticsStatusNotification: the charger reports its diagnostics upload status; acknowledged and logged.
+//! DiagnosticsStatusNotification: the charger reports its diagnostics upload status;
+//! stored on the chargestation and emitted as `chargestation.diagnostics_status.updated`.
 
 use ocpp::v16::{DiagnosticsStatusNotificationRequest, DiagnosticsStatusNotificationResponse};
 
@@ -9,5 +10,12 @@ pub(super) async fn handle(
     req: DiagnosticsStatusNotificationRequest,
 ) -> Result<DiagnosticsStatusNotificationResponse, HandlerError> {
     tracing::info!(identity = %ctx.identity, status = %req.status, "diagnostics upload status");
+    super::notify(
+        ctx,
+        model::notifications::NotificationKind::DiagnosticsStatus,
+        "DiagnosticsStatusNotification",
+        &req,
+    )
+    .await?;
     Ok(DiagnosticsStatusNotificationResponse::default())
 }

@@ -1,4 +1,5 @@
-//! FirmwareStatusNotification: the charger reports its firmware update status; acknowledged and logged.
+//! FirmwareStatusNotification: the charger reports its firmware update status;
+//! stored on the chargestation and emitted as `chargestation.firmware_status.updated`.
 
 use ocpp::v16::{FirmwareStatusNotificationRequest, FirmwareStatusNotificationResponse};
 
@@ -9,5 +10,12 @@ pub(super) async fn handle(
     req: FirmwareStatusNotificationRequest,
 ) -> Result<FirmwareStatusNotificationResponse, HandlerError> {
     tracing::info!(identity = %ctx.identity, status = %req.status, "firmware update status");
+    super::notify(
+        ctx,
+        model::notifications::NotificationKind::FirmwareStatus,
+        "FirmwareStatusNotification",
+        &req,
+    )
+    .await?;
     Ok(FirmwareStatusNotificationResponse::default())
 }

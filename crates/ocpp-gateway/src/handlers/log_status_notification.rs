@@ -1,4 +1,5 @@
-//! LogStatusNotification: the charger reports its log upload status; acknowledged and logged.
+//! LogStatusNotification: the charger reports its log upload status;
+//! stored on the chargestation and emitted as `chargestation.log_status.updated`.
 
 use ocpp::v16::{LogStatusNotificationRequest, LogStatusNotificationResponse};
 
@@ -9,5 +10,12 @@ pub(super) async fn handle(
     req: LogStatusNotificationRequest,
 ) -> Result<LogStatusNotificationResponse, HandlerError> {
     tracing::info!(identity = %ctx.identity, status = %req.status, "log upload status");
+    super::notify(
+        ctx,
+        model::notifications::NotificationKind::LogStatus,
+        "LogStatusNotification",
+        &req,
+    )
+    .await?;
     Ok(LogStatusNotificationResponse::default())
 }

@@ -61,6 +61,29 @@ impl From<ModelError> for HandlerError {
     }
 }
 
+/// Stores a charger notification on the station and emits its event.
+///
+/// # Errors
+/// On storage failure.
+pub(crate) async fn notify<T: serde::Serialize>(
+    ctx: &HandlerContext,
+    kind: model::notifications::NotificationKind,
+    action: &str,
+    request: &T,
+) -> Result<(), HandlerError> {
+    let payload = serde_json::to_value(request).unwrap_or_default();
+    model::notifications::record(
+        &ctx.shared.db,
+        &ctx.station_id,
+        kind,
+        action,
+        payload,
+        &ctx.shared.config.public_base_url,
+    )
+    .await?;
+    Ok(())
+}
+
 /// Parses the CALL's payload as `$request`, runs `$module::handle`, and serialises the
 /// response.
 macro_rules! serve {

@@ -1,4 +1,6 @@
-//! SecurityEventNotification: acknowledged and logged.
+//! SecurityEventNotification:
+//! stored on the chargestation and emitted as
+//! `chargestation.security_event`.
 
 use ocpp::v16::{SecurityEventNotificationRequest, SecurityEventNotificationResponse};
 
@@ -9,5 +11,12 @@ pub(super) async fn handle(
     req: SecurityEventNotificationRequest,
 ) -> Result<SecurityEventNotificationResponse, HandlerError> {
     tracing::warn!(identity = %ctx.identity, kind = %req.kind, timestamp = %req.timestamp, tech_info = ?req.tech_info, "security event");
+    super::notify(
+        ctx,
+        model::notifications::NotificationKind::SecurityEvent,
+        "SecurityEventNotification",
+        &req,
+    )
+    .await?;
     Ok(SecurityEventNotificationResponse::default())
 }

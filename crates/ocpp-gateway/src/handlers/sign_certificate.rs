@@ -1,5 +1,6 @@
-//! SignCertificate: the charger asks for a certificate; accepted (an operator's CA answers
-//! later with CertificateSigned).
+//! SignCertificate: the charger asks for a certificate; accepted, stored on the
+//! chargestation and emitted as `chargestation.sign_certificate.requested` (an
+//! operator's CA answers later with `certificate_signed`).
 
 use ocpp::v16::{GenericStatus, SignCertificateRequest, SignCertificateResponse};
 
@@ -10,6 +11,13 @@ pub(super) async fn handle(
     req: SignCertificateRequest,
 ) -> Result<SignCertificateResponse, HandlerError> {
     tracing::info!(identity = %ctx.identity, csr_len = req.csr.len(), "certificate signing request");
+    super::notify(
+        ctx,
+        model::notifications::NotificationKind::SignCertificate,
+        "SignCertificate",
+        &req,
+    )
+    .await?;
     Ok(SignCertificateResponse {
         status: GenericStatus::Accepted,
     })

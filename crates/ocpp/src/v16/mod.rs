@@ -27,6 +27,31 @@ pub mod change_configuration;
 pub mod get_configuration;
 pub mod reset;
 
+pub mod cancel_reservation;
+pub mod certificate_signed;
+pub mod change_availability;
+pub mod clear_cache;
+pub mod clear_charging_profile;
+pub mod delete_certificate;
+pub mod extended_trigger_message;
+pub mod get_composite_schedule;
+pub mod get_diagnostics;
+pub mod get_installed_certificate_ids;
+pub mod get_local_list_version;
+pub mod get_log;
+pub mod install_certificate;
+pub mod remote_start_transaction;
+pub mod remote_stop_transaction;
+pub mod reserve_now;
+pub mod send_local_list;
+pub mod server_initiated;
+pub mod set_charging_profile;
+pub mod signed_update_firmware;
+pub mod smart_charging;
+pub mod trigger_message;
+pub mod unlock_connector;
+pub mod update_firmware;
+
 pub use authorize::*;
 pub use boot_notification::*;
 pub use change_configuration::*;
@@ -45,6 +70,31 @@ pub use signed_firmware_status_notification::*;
 pub use start_transaction::*;
 pub use status_notification::*;
 pub use stop_transaction::*;
+
+pub use cancel_reservation::*;
+pub use certificate_signed::*;
+pub use change_availability::*;
+pub use clear_cache::*;
+pub use clear_charging_profile::*;
+pub use delete_certificate::*;
+pub use extended_trigger_message::*;
+pub use get_composite_schedule::*;
+pub use get_diagnostics::*;
+pub use get_installed_certificate_ids::*;
+pub use get_local_list_version::*;
+pub use get_log::*;
+pub use install_certificate::*;
+pub use remote_start_transaction::*;
+pub use remote_stop_transaction::*;
+pub use reserve_now::*;
+pub use send_local_list::*;
+pub use server_initiated::{check_request, SERVER_INITIATED_ACTIONS};
+pub use set_charging_profile::*;
+pub use signed_update_firmware::*;
+pub use smart_charging::*;
+pub use trigger_message::*;
+pub use unlock_connector::*;
+pub use update_firmware::*;
 
 /// Every action a charger may send us that we answer (Core, Firmware and the security
 /// extension). Other actions are answered `NotImplemented`.

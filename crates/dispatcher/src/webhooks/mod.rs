@@ -1,0 +1,233 @@
+//! Webhook delivery from the transactional outbox (CONTRACT §5, docs/webhooks.md,
+//! docs/adr/0004-webhook-outbox.md).
+//!
+//! - [`signing`]: the `edrv-signature` and Standard Webhooks headers.
+//! - [`worker`]: the task that claims due deliveries (with a lease, head-of-line per
+//!   endpoint and chargestation), POSTs them with one shared HTTP client and bounded
+//!   concurrency, and records each outcome.
+//! - [`RetryPolicy`]: when a failed delivery is tried again, and when it is given up.
+//!
+//! Events and delivery rows are written by `model` in the transaction of the state change;
+//! this module only drains them. All scheduling uses the database's injected clock so
+//! tests can move time; only the worker's polling uses real time.
+
+pub mod signing;
+mod worker;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use model::webhooks::AttemptOutcome;
+use model::Db;
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+pub use signing::{sign, SignatureHeaders};
+
+/// About three days: how long a delivery is retried after its first attempt, and how long
+/// an endpoint may fail without a single success before it is disabled.
+pub const RETRY_WINDOW_MS: i64 = 3 * 24 * 60 * 60 * 1000;
+
+/// The longest pause between two attempts of one delivery.
+pub const MAX_RETRY_DELAY_MS: i64 = 6 * 60 * 60 * 1000;
+
+/// When to try a failed delivery again: `base_ms` after the first failure, doubled per
+/// attempt, plus up to a quarter of random jitter, never more than `max_delay_ms`; the
+/// last attempt falls at the end of the window, after which the delivery is failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    pub base_ms: i64,
+    pub max_delay_ms: i64,
+    pub window_ms: i64,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            base_ms: 5000,
+            max_delay_ms: MAX_RETRY_DELAY_MS,
+            window_ms: RETRY_WINDOW_MS,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The pause after the `failures`-th failed attempt of the current window (1-based),
+    /// with `jitter` in `[0, 1)` adding up to 25 %.
+    pub fn delay_ms(&self, failures: i32, jitter: f64) -> i64 {
+        let exponent = u32::try_from(failures.saturating_sub(1).clamp(0, 40)).unwrap_or(0);
+        let base = self.base_ms.max(1);
+        let doubled = base.saturating_mul(1_i64 << exponent.min(40));
+        let capped = doubled.min(self.max_delay_ms.max(base));
+        let jitter = jitter.clamp(0.0, 1.0);
+        // Float → int: the value is bounded by a quarter of `capped`, far inside i64.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
+        let extra = (capped as f64 * 0.25 * jitter) as i64;
+        capped
+            .saturating_add(extra)
+            .min(self.max_delay_ms.max(base))
+    }
+
+    /// The outcome of a failed attempt that ended at `now_ms`, the `failures`-th of a
+    /// window that opened at `window_start_ms`.
+    pub fn after_failure(
+        &self,
+        window_start_ms: i64,
+        failures: i32,
+        now_ms: i64,
+        jitter: f64,
+    ) -> AttemptOutcome {
+        let window_end = window_start_ms.saturating_add(self.window_ms);
+        if now_ms >= window_end {
+            return AttemptOutcome::GiveUp;
+        }
+        let next = now_ms.saturating_add(self.delay_ms(failures, jitter));
+        AttemptOutcome::RetryAt(next.min(window_end))
+    }
+}
+
+/// The webhook worker's settings, a slice of the binary's `Settings`.
+#[derive(Debug, Clone)]
+pub struct WebhookConfig {
+    /// How long a receiver has to answer (success is a 2xx within it).
+    pub timeout: Duration,
+    /// How often the worker looks for due deliveries when nobody wakes it.
+    pub poll_interval: Duration,
+    /// The most requests in flight at once.
+    pub max_in_flight: usize,
+    pub retry: RetryPolicy,
+}
+
+impl Default for WebhookConfig {
+    fn default() -> Self {
+        WebhookConfig {
+            timeout: Duration::from_secs(10),
+            poll_interval: Duration::from_millis(100),
+            max_in_flight: 16,
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+impl WebhookConfig {
+    /// How long a claim holds a delivery: long enough for the request and the bookkeeping
+    /// after it; a worker that dies mid-attempt releases it when this runs out.
+    pub fn lease_ms(&self) -> i64 {
+        let timeout = i64::try_from(self.timeout.as_millis()).unwrap_or(i64::MAX / 4);
+        timeout.saturating_mul(2).saturating_add(5000)
+    }
+}
+
+/// Why the worker could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum WebhookError {
+    /// The HTTP client could not be set up (TLS roots, ...).
+    #[error("cannot build the webhook HTTP client: {0}")]
+    Client(#[from] reqwest::Error),
+}
+
+/// Wakes the worker so a delivery made due now (a redelivery, a new event) is looked at
+/// without waiting for the next poll. Cheap to clone.
+#[derive(Debug, Clone, Default)]
+pub struct WebhookWaker(Arc<Notify>);
+
+impl WebhookWaker {
+    /// Asks the worker to look for due deliveries now.
+    pub fn wake(&self) {
+        self.0.notify_one();
+    }
+}
+
+/// The delivery worker, built and not yet running.
+pub struct WebhookWorker {
+    db: Db,
+    config: WebhookConfig,
+    client: reqwest::Client,
+    waker: WebhookWaker,
+}
+
+impl WebhookWorker {
+    /// A worker over the database with one shared HTTP client (connections are reused;
+    /// redirects are not followed: a 3xx is a failed attempt).
+    ///
+    /// # Errors
+    /// [`WebhookError::Client`] when the HTTP client cannot be built.
+    pub fn new(db: Db, config: WebhookConfig) -> Result<WebhookWorker, WebhookError> {
+        let client = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .pool_idle_timeout(Duration::from_secs(30))
+            .user_agent(concat!("csms-webhooks/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(WebhookWorker {
+            db,
+            config,
+            client,
+            waker: WebhookWaker::default(),
+        })
+    }
+
+    /// A handle that wakes this worker.
+    pub fn waker(&self) -> WebhookWaker {
+        self.waker.clone()
+    }
+
+    /// Runs the worker until `shutdown` is cancelled; the task then finishes (and
+    /// records) the attempts in flight before it ends.
+    pub fn spawn(self, shutdown: CancellationToken) -> JoinHandle<()> {
+        tokio::spawn(worker::run(self, shutdown))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delays_double_from_the_base_with_at_most_a_quarter_of_jitter() {
+        let policy = RetryPolicy {
+            base_ms: 1000,
+            ..RetryPolicy::default()
+        };
+        assert_eq!(policy.delay_ms(1, 0.0), 1000);
+        assert_eq!(policy.delay_ms(2, 0.0), 2000);
+        assert_eq!(policy.delay_ms(5, 0.0), 16_000);
+        assert_eq!(policy.delay_ms(1, 0.999_999), 1249);
+        assert_eq!(policy.delay_ms(200, 0.5), MAX_RETRY_DELAY_MS);
+    }
+
+    #[test]
+    fn retries_stop_three_days_after_the_first_attempt_with_a_last_try_at_the_end() {
+        let policy = RetryPolicy::default();
+        let start = 1_000_000;
+        assert_eq!(
+            policy.after_failure(start, 1, start, 0.0),
+            AttemptOutcome::RetryAt(start + 5000)
+        );
+        let near_end = start + RETRY_WINDOW_MS - 60_000;
+        assert_eq!(
+            policy.after_failure(start, 20, near_end, 0.0),
+            AttemptOutcome::RetryAt(start + RETRY_WINDOW_MS)
+        );
+        assert_eq!(
+            policy.after_failure(start, 21, start + RETRY_WINDOW_MS, 0.0),
+            AttemptOutcome::GiveUp
+        );
+    }
+
+    #[test]
+    fn the_default_schedule_spans_about_three_days() {
+        let policy = RetryPolicy::default();
+        let start = 0;
+        let mut now = start;
+        let mut attempts = 1;
+        while let AttemptOutcome::RetryAt(next) = policy.after_failure(start, attempts, now, 0.5) {
+            now = next;
+            attempts += 1;
+        }
+        assert_eq!(now, RETRY_WINDOW_MS);
+        assert!((15..=40).contains(&attempts), "{attempts} attempts");
+    }
+}
