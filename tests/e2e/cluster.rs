@@ -23,20 +23,6 @@ fn on_postgres() -> bool {
     pg
 }
 
-async fn finished(app: &TestApp, action_id: &str) -> Value {
-    app.wait_for_get(
-        &format!("/v1.1/actions/{action_id}"),
-        "the action to finish",
-        |b| {
-            b["result"]["status"]
-                .as_str()
-                .is_some_and(|s| s != "requested")
-        },
-    )
-    .await["result"]
-        .clone()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_charger_on_one_instance_is_configured_through_another_and_each_webhook_arrives_once() {
     if !on_postgres() {
@@ -69,7 +55,7 @@ async fn a_charger_on_one_instance_is_configured_through_another_and_each_webhoo
         .await;
     assert_eq!(s, 200, "{body}");
     let action_id = body["result"]["_id"].as_str().unwrap().to_owned();
-    let done = finished(&c, &action_id).await;
+    let done = c.finished(&action_id).await;
     assert_eq!(done["status"], "completed");
     assert_eq!(done["response_data"]["verified"], true);
     assert_eq!(
@@ -159,9 +145,9 @@ async fn a_charger_reconnecting_to_another_instance_keeps_its_queue_and_closes_i
         "A closes the stale socket when told of the takeover"
     );
     on_b.boot().await.unwrap();
-    let stuck = finished(&b, stuck["result"]["_id"].as_str().unwrap()).await;
+    let stuck = b.finished(stuck["result"]["_id"].as_str().unwrap()).await;
     assert_eq!(stuck["status"], "failed");
-    let queued = finished(&b, queued["result"]["_id"].as_str().unwrap()).await;
+    let queued = b.finished(queued["result"]["_id"].as_str().unwrap()).await;
     assert_eq!(queued["status"], "completed", "{queued}");
     let sent: Vec<Value> = on_b
         .received_calls()

@@ -11,39 +11,9 @@ use std::time::Duration;
 use e2e_tests::TestApp;
 use ocpp::ErrorCode;
 use serde_json::{json, Value};
-use simulator::{Charger, ChargerConfig};
+use simulator::Charger;
 
 const WAIT: Duration = Duration::from_secs(10);
-
-/// Creates a station, connects and boots a simulated charger set up by `tune`.
-async fn online(
-    app: &TestApp,
-    identity: &str,
-    tune: impl FnOnce(&mut ChargerConfig),
-) -> (String, Charger) {
-    let station = app.create_station(json!({"endpoint": identity})).await;
-    let mut config = app.charger_config(identity);
-    tune(&mut config);
-    let charger = Charger::connect(config).await.unwrap();
-    charger.boot().await.unwrap();
-    (station["_id"].as_str().unwrap().to_owned(), charger)
-}
-
-/// Polls an action until it is no longer `requested`.
-async fn finished(app: &TestApp, action_id: &str) -> Value {
-    let body = app
-        .wait_for_get(
-            &format!("/v1.1/actions/{action_id}"),
-            "the action to finish",
-            |b| {
-                b["result"]["status"]
-                    .as_str()
-                    .is_some_and(|s| s != "requested")
-            },
-        )
-        .await;
-    body["result"].clone()
-}
 
 async fn command(app: &TestApp, station: &str, route: &str, body: &Value) -> (u16, Value) {
     app.post(&format!("/v1.1/chargestations/{station}/{route}"), body)
@@ -209,7 +179,7 @@ fn valid_commands() -> Vec<(&'static str, Value, &'static str)> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_command_is_sent_as_its_ocpp_request_and_completes_with_the_chargers_answer() {
     let app = TestApp::spawn().await;
-    let (id, charger) = online(&app, "CP1", |_| {}).await;
+    let (id, charger) = app.online_charger("CP1", |_| {}).await;
     for (route, mut body, ocpp_action) in valid_commands() {
         if route == "remote_stop" {
             // The simulator accepts stopping only the transaction it started after the
@@ -240,7 +210,7 @@ async fn every_command_is_sent_as_its_ocpp_request_and_completes_with_the_charge
             call.payload, body,
             "{route}: the charger got exactly the request"
         );
-        let done = finished(&app, &action_id).await;
+        let done = app.finished(&action_id).await;
         assert_eq!(done["status"], "completed", "{route}: {done}");
         assert!(done["response_data"].is_object(), "{route}: {done}");
         assert_eq!(
@@ -273,7 +243,9 @@ async fn every_command_is_sent_as_its_ocpp_request_and_completes_with_the_charge
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn negative_answers_end_rejected_and_callerrors_end_failed_with_the_answer_kept() {
     let app = TestApp::spawn().await;
-    let (id, charger) = online(&app, "CP-MANUAL", |c| c.auto_answer = false).await;
+    let (id, charger) = app
+        .online_charger("CP-MANUAL", |c| c.auto_answer = false)
+        .await;
     let negative: Vec<(&str, Value)> = vec![
         ("TriggerMessage", json!({"status": "NotImplemented"})),
         ("ExtendedTriggerMessage", json!({"status": "Rejected"})),
@@ -317,7 +289,7 @@ async fn negative_answers_end_rejected_and_callerrors_end_failed_with_the_answer
                 .answer_error(&call.message_id, ErrorCode::NotSupported, "not here")
                 .await
                 .unwrap();
-            let done = finished(&app, &action_id).await;
+            let done = app.finished(&action_id).await;
             assert_eq!(done["status"], "failed", "{route}: {done}");
             assert_eq!(done["response_data"]["error"], "NotSupported");
             done
@@ -326,7 +298,7 @@ async fn negative_answers_end_rejected_and_callerrors_end_failed_with_the_answer
                 .answer(&call.message_id, answer.clone())
                 .await
                 .unwrap();
-            let done = finished(&app, &action_id).await;
+            let done = app.finished(&action_id).await;
             assert_eq!(done["status"], "rejected", "{route}: {done}");
             assert_eq!(done["response_data"], answer, "{route}");
             done
@@ -347,7 +319,7 @@ async fn negative_answers_end_rejected_and_callerrors_end_failed_with_the_answer
 async fn a_body_that_is_not_the_ocpp_request_is_refused_with_422_naming_the_field_and_nothing_is_sent(
 ) {
     let app = TestApp::spawn().await;
-    let (id, charger) = online(&app, "CP1", |_| {}).await;
+    let (id, charger) = app.online_charger("CP1", |_| {}).await;
     let mut bad_profile = json!({"connectorId": 1, "csChargingProfiles": charging_profile()});
     bad_profile["csChargingProfiles"]["chargingSchedule"]["chargingSchedulePeriod"][0]["limit"] =
         json!("16");
@@ -482,7 +454,8 @@ async fn a_body_that_is_not_the_ocpp_request_is_refused_with_422_naming_the_fiel
     let (_, list) = app.get(&format!("/v1.1/actions?chargestation={id}")).await;
     assert_eq!(list["result"], json!([]));
     let (_, queued) = command(&app, &id, "clear_cache", &json!({})).await;
-    finished(&app, queued["result"]["_id"].as_str().unwrap()).await;
+    app.finished(queued["result"]["_id"].as_str().unwrap())
+        .await;
     let sent: Vec<String> = charger
         .received_calls()
         .into_iter()
@@ -516,7 +489,7 @@ async fn commands_for_unknown_or_offline_stations_are_refused_before_the_body_is
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_escape_hatch_sends_any_server_initiated_action_checked_as_its_request() {
     let app = TestApp::spawn().await;
-    let (id, charger) = online(&app, "CP1", |_| {}).await;
+    let (id, charger) = app.online_charger("CP1", |_| {}).await;
     let (status, body) = app
         .post(
             &format!("/v1.1/chargestations/{id}/ocpp/UnlockConnector"),
@@ -531,7 +504,7 @@ async fn the_escape_hatch_sends_any_server_initiated_action_checked_as_its_reque
         json!({"action": "UnlockConnector", "payload": {"connectorId": 1}})
     );
     let action_id = result["_id"].as_str().unwrap().to_owned();
-    let done = finished(&app, &action_id).await;
+    let done = app.finished(&action_id).await;
     assert_eq!(done["status"], "completed");
     assert_eq!(done["response_data"], json!({"status": "Unlocked"}));
     assert_eq!(
@@ -548,7 +521,7 @@ async fn the_escape_hatch_sends_any_server_initiated_action_checked_as_its_reque
             &json!({"certificateType": "CentralSystemRootCertificate"}),
         )
         .await;
-    let done = finished(&app, body["result"]["_id"].as_str().unwrap()).await;
+    let done = app.finished(body["result"]["_id"].as_str().unwrap()).await;
     assert_eq!(done["status"], "completed");
     assert_eq!(done["response_data"]["status"], "Accepted");
 
@@ -587,7 +560,7 @@ async fn the_escape_hatch_sends_any_server_initiated_action_checked_as_its_reque
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn charger_notifications_are_stored_on_the_chargestation_and_emitted_as_events() {
     let app = TestApp::spawn().await;
-    let (id, charger) = online(&app, "CP1", |_| {}).await;
+    let (id, charger) = app.online_charger("CP1", |_| {}).await;
     // A firmware update walks through its statuses.
     let (_, queued) = command(
         &app,
@@ -596,7 +569,8 @@ async fn charger_notifications_are_stored_on_the_chargestation_and_emitted_as_ev
         &json!({"location": "https://example.com/fw.bin", "retrieveDate": "2030-01-01T00:00:00Z"}),
     )
     .await;
-    finished(&app, queued["result"]["_id"].as_str().unwrap()).await;
+    app.finished(queued["result"]["_id"].as_str().unwrap())
+        .await;
     // The simulated charger reports Downloading, Downloaded, Installing, Installed.
     app.wait_for_get(
         &format!("/v1.1/chargestations/{id}"),
@@ -710,7 +684,7 @@ async fn charger_notifications_are_stored_on_the_chargestation_and_emitted_as_ev
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_authorization_key_accepted_by_a_station_without_security_switches_it_to_basic_auth() {
     let app = TestApp::spawn().await;
-    let (id, charger) = online(&app, "CP-NONE", |_| {}).await;
+    let (id, charger) = app.online_charger("CP-NONE", |_| {}).await;
     let (status, body) = app
         .post(
             &format!("/v1.1/chargestations/{id}/configurations"),
@@ -718,7 +692,7 @@ async fn an_authorization_key_accepted_by_a_station_without_security_switches_it
         )
         .await;
     assert_eq!(status, 200, "{body}");
-    let done = finished(&app, body["result"]["_id"].as_str().unwrap()).await;
+    let done = app.finished(body["result"]["_id"].as_str().unwrap()).await;
     assert_eq!(done["status"], "completed");
     let (_, station) = app.get(&format!("/v1.1/chargestations/{id}")).await;
     assert_eq!(station["result"]["security"], json!({"type": "basic_auth"}));

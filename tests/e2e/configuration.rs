@@ -8,39 +8,9 @@ use e2e_tests::TestApp;
 use ocpp::ErrorCode;
 use reqwest::Method;
 use serde_json::{json, Value};
-use simulator::{Charger, ChargerConfig, ConfigKey, KeyBehaviour};
+use simulator::{Charger, ConfigKey, KeyBehaviour};
 
 const WAIT: Duration = Duration::from_secs(10);
-
-/// Creates a station, connects and boots a simulated charger set up by `tune`.
-async fn online(
-    app: &TestApp,
-    identity: &str,
-    tune: impl FnOnce(&mut ChargerConfig),
-) -> (String, Charger) {
-    let station = app.create_station(json!({"endpoint": identity})).await;
-    let mut config = app.charger_config(identity);
-    tune(&mut config);
-    let charger = Charger::connect(config).await.unwrap();
-    charger.boot().await.unwrap();
-    (station["_id"].as_str().unwrap().to_owned(), charger)
-}
-
-/// Polls an action until it is no longer `requested`.
-async fn finished(app: &TestApp, action_id: &str) -> Value {
-    let body = app
-        .wait_for_get(
-            &format!("/v1.1/actions/{action_id}"),
-            "the action to finish",
-            |b| {
-                b["result"]["status"]
-                    .as_str()
-                    .is_some_and(|s| s != "requested")
-            },
-        )
-        .await;
-    body["result"].clone()
-}
 
 async fn change(app: &TestApp, station: &str, body: Value) -> (u16, Value) {
     app.post(
@@ -80,7 +50,7 @@ fn change_calls(charger: &Charger) -> Vec<Value> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_guides_happy_path_has_the_guides_exact_shapes_and_verifies_the_change() {
     let app = TestApp::spawn().await;
-    let (id, charger) = online(&app, "CP1", |_| {}).await;
+    let (id, charger) = app.online_charger("CP1", |_| {}).await;
     let (status, body) = change(
         &app,
         &id,
@@ -112,7 +82,7 @@ async fn the_guides_happy_path_has_the_guides_exact_shapes_and_verifies_the_chan
         json!({"key": "HeartbeatInterval", "value": "901"})
     );
 
-    let action = finished(&app, result["_id"].as_str().unwrap()).await;
+    let action = app.finished(result["_id"].as_str().unwrap()).await;
     assert_eq!(action["status"], "completed");
     assert_eq!(
         action["response_data"],
@@ -157,7 +127,7 @@ async fn the_guides_happy_path_has_the_guides_exact_shapes_and_verifies_the_chan
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn patch_behaves_as_post_and_numbers_and_booleans_are_sent_as_strings() {
     let app = TestApp::spawn().await;
-    let (id, charger) = online(&app, "CP1", |_| {}).await;
+    let (id, charger) = app.online_charger("CP1", |_| {}).await;
     let path = format!("/v1.1/chargestations/{id}/configurations");
     let (status, body) = app
         .patch(
@@ -168,14 +138,14 @@ async fn patch_behaves_as_post_and_numbers_and_booleans_are_sent_as_strings() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["result"]["data"]["value"], "120");
     assert_eq!(body["result"]["meta_data"], json!({"who": "ops"}));
-    finished(&app, body["result"]["_id"].as_str().unwrap()).await;
+    app.finished(body["result"]["_id"].as_str().unwrap()).await;
     let (_, body) = app
         .patch(
             &path,
             &json!({"key": "LocalAuthorizeOffline", "value": false}),
         )
         .await;
-    finished(&app, body["result"]["_id"].as_str().unwrap()).await;
+    app.finished(body["result"]["_id"].as_str().unwrap()).await;
     assert_eq!(
         change_calls(&charger),
         vec![
@@ -189,17 +159,18 @@ async fn patch_behaves_as_post_and_numbers_and_booleans_are_sent_as_strings() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rejected_and_not_supported_end_rejected_with_the_chargers_answer() {
     let app = TestApp::spawn().await;
-    let (id, _charger) = online(&app, "CP1", |c| {
-        c.behaviours
-            .insert("BlinkRepeat".into(), KeyBehaviour::NotSupported);
-        c.behaviours
-            .insert("LightIntensity".into(), KeyBehaviour::Reject);
-    })
-    .await;
+    let (id, _charger) = app
+        .online_charger("CP1", |c| {
+            c.behaviours
+                .insert("BlinkRepeat".into(), KeyBehaviour::NotSupported);
+            c.behaviours
+                .insert("LightIntensity".into(), KeyBehaviour::Reject);
+        })
+        .await;
     let (_, a) = change(&app, &id, json!({"key": "BlinkRepeat", "value": "3"})).await;
     let (_, b) = change(&app, &id, json!({"key": "LightIntensity", "value": "50"})).await;
-    let a = finished(&app, a["result"]["_id"].as_str().unwrap()).await;
-    let b = finished(&app, b["result"]["_id"].as_str().unwrap()).await;
+    let a = app.finished(a["result"]["_id"].as_str().unwrap()).await;
+    let b = app.finished(b["result"]["_id"].as_str().unwrap()).await;
     assert_eq!(
         (a["status"].clone(), a["response_data"].clone()),
         (json!("rejected"), json!({"status": "NotSupported"}))
@@ -220,23 +191,24 @@ async fn rejected_and_not_supported_end_rejected_with_the_chargers_answer() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn timeouts_disconnects_and_callerrors_end_failed_with_the_reason() {
     let app = TestApp::spawn_with(|s| s.call_timeout_secs = 1).await;
-    let (id, charger) = online(&app, "CP1", |c| {
-        c.behaviours
-            .insert("BlinkRepeat".into(), KeyBehaviour::NoAnswer);
-        c.behaviours.insert(
-            "LightIntensity".into(),
-            KeyBehaviour::CallError(ErrorCode::InternalError),
-        );
-    })
-    .await;
+    let (id, charger) = app
+        .online_charger("CP1", |c| {
+            c.behaviours
+                .insert("BlinkRepeat".into(), KeyBehaviour::NoAnswer);
+            c.behaviours.insert(
+                "LightIntensity".into(),
+                KeyBehaviour::CallError(ErrorCode::InternalError),
+            );
+        })
+        .await;
     let (_, a) = change(&app, &id, json!({"key": "BlinkRepeat", "value": "3"})).await;
-    let a = finished(&app, a["result"]["_id"].as_str().unwrap()).await;
+    let a = app.finished(a["result"]["_id"].as_str().unwrap()).await;
     assert_eq!(a["status"], "failed");
     assert_eq!(a["response_data"]["error"], "Timeout");
     assert!(a["response_data"]["description"].is_string());
 
     let (_, b) = change(&app, &id, json!({"key": "LightIntensity", "value": "50"})).await;
-    let b = finished(&app, b["result"]["_id"].as_str().unwrap()).await;
+    let b = app.finished(b["result"]["_id"].as_str().unwrap()).await;
     assert_eq!(
         (b["status"].clone(), b["response_data"]["error"].clone()),
         (json!("failed"), json!("InternalError"))
@@ -256,7 +228,7 @@ async fn timeouts_disconnects_and_callerrors_end_failed_with_the_reason() {
         .await
         .unwrap();
     charger.disconnect().await;
-    let c = finished(&app, c["result"]["_id"].as_str().unwrap()).await;
+    let c = app.finished(c["result"]["_id"].as_str().unwrap()).await;
     assert_eq!(
         (c["status"].clone(), c["response_data"]["error"].clone()),
         (json!("failed"), json!("Disconnected"))
@@ -277,15 +249,16 @@ async fn timeouts_disconnects_and_callerrors_end_failed_with_the_reason() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_validation_error_answers_before_anything_reaches_the_charger() {
     let app = TestApp::spawn().await;
-    let (id, charger) = online(&app, "CP1", |c| {
-        c.keys.push(ConfigKey::new("VendorLock", true, "1"));
-    })
-    .await;
+    let (id, charger) = app
+        .online_charger("CP1", |c| {
+            c.keys.push(ConfigKey::new("VendorLock", true, "1"));
+        })
+        .await;
     // An upload so the station's snapshot knows VendorLock is read-only.
     let (_, up) = app
         .get(&format!("/v1.1/chargestations/{id}/configurations"))
         .await;
-    finished(&app, up["result"]["_id"].as_str().unwrap()).await;
+    app.finished(up["result"]["_id"].as_str().unwrap()).await;
 
     let path = format!("/v1.1/chargestations/{id}/configurations");
     for bad in ["not json", "[]", "\"x\""] {
@@ -411,7 +384,7 @@ async fn every_validation_error_answers_before_anything_reaches_the_charger() {
         )
         .await;
     assert_eq!(s, 422);
-    finished(&app, b["result"]["_id"].as_str().unwrap()).await;
+    app.finished(b["result"]["_id"].as_str().unwrap()).await;
     assert_eq!(
         change_calls(&charger),
         vec![json!({"key": "HeartbeatInterval", "value": "often"})]
@@ -422,19 +395,20 @@ async fn every_validation_error_answers_before_anything_reaches_the_charger() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn five_concurrent_changes_go_one_at_a_time_in_order_each_finished_before_the_next() {
     let app = TestApp::spawn().await;
-    let (id, charger) = online(&app, "CP1", |c| {
-        for key in [
-            "BlinkRepeat",
-            "LightIntensity",
-            "ResetRetries",
-            "MeterValueSampleInterval",
-            "ConnectionTimeOut",
-        ] {
-            c.behaviours
-                .insert(key.into(), KeyBehaviour::Delay(Duration::from_millis(100)));
-        }
-    })
-    .await;
+    let (id, charger) = app
+        .online_charger("CP1", |c| {
+            for key in [
+                "BlinkRepeat",
+                "LightIntensity",
+                "ResetRetries",
+                "MeterValueSampleInterval",
+                "ConnectionTimeOut",
+            ] {
+                c.behaviours
+                    .insert(key.into(), KeyBehaviour::Delay(Duration::from_millis(100)));
+            }
+        })
+        .await;
     let keys = [
         "BlinkRepeat",
         "LightIntensity",
@@ -452,7 +426,7 @@ async fn five_concurrent_changes_go_one_at_a_time_in_order_each_finished_before_
         ids.push(body["result"]["_id"].as_str().unwrap().to_owned());
     }
     for action in &ids {
-        assert_eq!(finished(&app, action).await["status"], "completed");
+        assert_eq!(app.finished(action).await["status"], "completed");
     }
     // The queue order is the order the API accepted them (their creation order).
     let (_, list) = app
@@ -490,6 +464,15 @@ async fn five_concurrent_changes_go_one_at_a_time_in_order_each_finished_before_
             "an outcome follows its own request before any other is sent"
         );
     }
+    let created: Vec<String> = self::events(&app, &id)
+        .await
+        .iter()
+        .map(|(_, e)| e["createdAt"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        created.windows(2).all(|w| w[0] <= w[1]),
+        "createdAt never goes backwards: {created:?}"
+    );
     let calls: Vec<_> = charger
         .received_calls()
         .into_iter()
@@ -508,18 +491,19 @@ async fn five_concurrent_changes_go_one_at_a_time_in_order_each_finished_before_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reboot_required_holds_the_queue_until_the_next_boot() {
     let app = TestApp::spawn().await;
-    let (id, charger) = online(&app, "CP1", |c| {
-        c.behaviours
-            .insert("WebSocketPingInterval".into(), KeyBehaviour::RebootRequired);
-    })
-    .await;
+    let (id, charger) = app
+        .online_charger("CP1", |c| {
+            c.behaviours
+                .insert("WebSocketPingInterval".into(), KeyBehaviour::RebootRequired);
+        })
+        .await;
     let (_, a) = change(
         &app,
         &id,
         json!({"key": "WebSocketPingInterval", "value": "10"}),
     )
     .await;
-    let a = finished(&app, a["result"]["_id"].as_str().unwrap()).await;
+    let a = app.finished(a["result"]["_id"].as_str().unwrap()).await;
     assert_eq!(
         (a["status"].clone(), a["response_data"].clone()),
         (json!("completed"), json!({"status": "RebootRequired"}))
@@ -540,7 +524,7 @@ async fn reboot_required_holds_the_queue_until_the_next_boot() {
     assert_eq!(change_calls(&charger).len(), 1);
     // A new BootNotification releases the hold.
     charger.boot().await.unwrap();
-    assert_eq!(finished(&app, &b_id).await["status"], "completed");
+    assert_eq!(app.finished(&b_id).await["status"], "completed");
     assert_eq!(change_calls(&charger).len(), 2);
     app.stop().await;
 }
@@ -548,18 +532,19 @@ async fn reboot_required_holds_the_queue_until_the_next_boot() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_completed_reset_releases_a_held_queue_and_goes_first() {
     let app = TestApp::spawn().await;
-    let (id, charger) = online(&app, "CP1", |c| {
-        c.behaviours
-            .insert("WebSocketPingInterval".into(), KeyBehaviour::RebootRequired);
-    })
-    .await;
+    let (id, charger) = app
+        .online_charger("CP1", |c| {
+            c.behaviours
+                .insert("WebSocketPingInterval".into(), KeyBehaviour::RebootRequired);
+        })
+        .await;
     let (_, a) = change(
         &app,
         &id,
         json!({"key": "WebSocketPingInterval", "value": "10"}),
     )
     .await;
-    finished(&app, a["result"]["_id"].as_str().unwrap()).await;
+    app.finished(a["result"]["_id"].as_str().unwrap()).await;
     let (_, b) = change(
         &app,
         &id,
@@ -575,13 +560,13 @@ async fn a_completed_reset_releases_a_held_queue_and_goes_first() {
     assert_eq!(s, 200, "{reset}");
     assert_eq!(reset["result"]["type"], "chargestation.reset");
     assert_eq!(reset["result"]["data"], json!({"type": "Soft"}));
-    let reset = finished(&app, reset["result"]["_id"].as_str().unwrap()).await;
+    let reset = app.finished(reset["result"]["_id"].as_str().unwrap()).await;
     assert_eq!(
         (reset["status"].clone(), reset["response_data"].clone()),
         (json!("completed"), json!({"status": "Accepted"}))
     );
     assert_eq!(
-        finished(&app, b["result"]["_id"].as_str().unwrap()).await["status"],
+        app.finished(b["result"]["_id"].as_str().unwrap()).await["status"],
         "completed"
     );
     let calls: Vec<_> = charger
@@ -601,7 +586,7 @@ async fn a_completed_reset_releases_a_held_queue_and_goes_first() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reset_types_other_than_hard_or_soft_are_refused() {
     let app = TestApp::spawn().await;
-    let (id, charger) = online(&app, "CP1", |_| {}).await;
+    let (id, charger) = app.online_charger("CP1", |_| {}).await;
     let (s, b) = app
         .post(
             &format!("/v1.1/chargestations/{id}/reset"),
@@ -628,11 +613,12 @@ async fn reset_types_other_than_hard_or_soft_are_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_upload_is_stored_and_shown_in_the_guides_details_shape() {
     let app = TestApp::spawn().await;
-    let (id, _charger) = online(&app, "CP1", |c| {
-        c.keys
-            .push(ConfigKey::new("VendorLedBrightnessX", false, "80"));
-    })
-    .await;
+    let (id, _charger) = app
+        .online_charger("CP1", |c| {
+            c.keys
+                .push(ConfigKey::new("VendorLedBrightnessX", false, "80"));
+        })
+        .await;
     let (_, details) = app
         .get(&format!("/v1.1/chargestations/{id}/configurations/details"))
         .await;
@@ -646,7 +632,7 @@ async fn an_upload_is_stored_and_shown_in_the_guides_details_shape() {
         .await;
     assert_eq!(s, 200, "{up}");
     assert_eq!(up["result"]["type"], "chargestation.get_configuration");
-    let done = finished(&app, up["result"]["_id"].as_str().unwrap()).await;
+    let done = app.finished(up["result"]["_id"].as_str().unwrap()).await;
     assert_eq!(done["status"], "completed");
     let reported = done["response_data"]["configurationKey"]
         .as_array()
@@ -700,14 +686,15 @@ async fn an_upload_is_stored_and_shown_in_the_guides_details_shape() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn named_keys_are_requested_in_chunks_of_get_configuration_max_keys() {
     let app = TestApp::spawn().await;
-    let (id, charger) = online(&app, "CP1", |c| {
-        c.get_configuration_max_keys = 2;
-    })
-    .await;
+    let (id, charger) = app
+        .online_charger("CP1", |c| {
+            c.get_configuration_max_keys = 2;
+        })
+        .await;
     let (_, full) = app
         .get(&format!("/v1.1/chargestations/{id}/configurations"))
         .await;
-    finished(&app, full["result"]["_id"].as_str().unwrap()).await;
+    app.finished(full["result"]["_id"].as_str().unwrap()).await;
     let (_, named) = app
         .get(&format!("/v1.1/chargestations/{id}/configurations?key=HeartbeatInterval&key=BlinkRepeat&key=LightIntensity&key=Nope"))
         .await;
@@ -715,7 +702,7 @@ async fn named_keys_are_requested_in_chunks_of_get_configuration_max_keys() {
         named["result"]["data"],
         json!({"key": ["HeartbeatInterval", "BlinkRepeat", "LightIntensity", "Nope"]})
     );
-    let done = finished(&app, named["result"]["_id"].as_str().unwrap()).await;
+    let done = app.finished(named["result"]["_id"].as_str().unwrap()).await;
     assert_eq!(
         done["response_data"]["configurationKey"]
             .as_array()
@@ -745,16 +732,17 @@ async fn named_keys_are_requested_in_chunks_of_get_configuration_max_keys() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_two_thousand_key_upload_of_several_mebibytes_works_end_to_end() {
     let app = TestApp::spawn().await;
-    let (id, _charger) = online(&app, "CP1", |c| {
-        c.keys = (0..2000)
-            .map(|i| ConfigKey::new(format!("VendorKey{i:04}"), i % 3 == 0, "v".repeat(1200)))
-            .collect();
-    })
-    .await;
+    let (id, _charger) = app
+        .online_charger("CP1", |c| {
+            c.keys = (0..2000)
+                .map(|i| ConfigKey::new(format!("VendorKey{i:04}"), i % 3 == 0, "v".repeat(1200)))
+                .collect();
+        })
+        .await;
     let (_, up) = app
         .get(&format!("/v1.1/chargestations/{id}/configurations"))
         .await;
-    let done = finished(&app, up["result"]["_id"].as_str().unwrap()).await;
+    let done = app.finished(up["result"]["_id"].as_str().unwrap()).await;
     assert_eq!(done["status"], "completed", "{}", done["response_data"]);
     assert_eq!(
         done["response_data"]["configurationKey"]
@@ -776,20 +764,21 @@ async fn a_two_thousand_key_upload_of_several_mebibytes_works_end_to_end() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn drift_lists_differences_and_apply_desired_queues_one_change_per_writable_drifted_key() {
     let app = TestApp::spawn().await;
-    let (id, charger) = online(&app, "CP1", |c| {
-        c.keys = vec![
-            ConfigKey::new("HeartbeatInterval", false, "300"),
-            ConfigKey::new("MeterValueSampleInterval", false, "30"),
-            ConfigKey::new("AuthorizeRemoteTxRequests", false, "True"),
-            ConfigKey::new("LocalAuthorizeOffline", false, "TRUE"),
-            ConfigKey::new("WebSocketPingInterval", true, "60"),
-        ];
-    })
-    .await;
+    let (id, charger) = app
+        .online_charger("CP1", |c| {
+            c.keys = vec![
+                ConfigKey::new("HeartbeatInterval", false, "300"),
+                ConfigKey::new("MeterValueSampleInterval", false, "30"),
+                ConfigKey::new("AuthorizeRemoteTxRequests", false, "True"),
+                ConfigKey::new("LocalAuthorizeOffline", false, "TRUE"),
+                ConfigKey::new("WebSocketPingInterval", true, "60"),
+            ];
+        })
+        .await;
     let (_, up) = app
         .get(&format!("/v1.1/chargestations/{id}/configurations"))
         .await;
-    finished(&app, up["result"]["_id"].as_str().unwrap()).await;
+    app.finished(up["result"]["_id"].as_str().unwrap()).await;
     let (_, drift) = app
         .get(&format!("/v1.1/chargestations/{id}/configurations/drift"))
         .await;
@@ -824,7 +813,7 @@ async fn drift_lists_differences_and_apply_desired_queues_one_change_per_writabl
     );
     for action in queued {
         assert_eq!(
-            finished(&app, action["_id"].as_str().unwrap()).await["status"],
+            app.finished(action["_id"].as_str().unwrap()).await["status"],
             "completed"
         );
     }
@@ -867,7 +856,7 @@ async fn authorization_key_is_masked_everywhere_and_becomes_the_stations_passwor
         body["result"]["data"],
         json!({"key": "AuthorizationKey", "value": "********"})
     );
-    let done = finished(&app, body["result"]["_id"].as_str().unwrap()).await;
+    let done = app.finished(body["result"]["_id"].as_str().unwrap()).await;
     assert_eq!(done["status"], "completed");
     assert_eq!(done["data"]["value"], "********");
     let station_id = done["chargestation"].as_str().unwrap().to_owned();
@@ -898,11 +887,12 @@ async fn a_full_queue_answers_429() {
         s.call_timeout_secs = 30;
     })
     .await;
-    let (id, charger) = online(&app, "CP1", |c| {
-        c.behaviours
-            .insert("BlinkRepeat".into(), KeyBehaviour::NoAnswer);
-    })
-    .await;
+    let (id, charger) = app
+        .online_charger("CP1", |c| {
+            c.behaviours
+                .insert("BlinkRepeat".into(), KeyBehaviour::NoAnswer);
+        })
+        .await;
     let (s1, _) = change(&app, &id, json!({"key": "BlinkRepeat", "value": "1"})).await;
     let (s2, _) = change(&app, &id, json!({"key": "BlinkRepeat", "value": "2"})).await;
     let (s3, b3) = change(&app, &id, json!({"key": "BlinkRepeat", "value": "3"})).await;
@@ -915,7 +905,7 @@ async fn a_full_queue_answers_429() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_first_boot_triggers_a_full_upload_when_enabled() {
     let app = TestApp::spawn_with(|s| s.fetch_configuration_on_boot = true).await;
-    let (id, charger) = online(&app, "CP1", |_| {}).await;
+    let (id, charger) = app.online_charger("CP1", |_| {}).await;
     charger
         .wait_for_call("GetConfiguration", WAIT)
         .await
@@ -947,11 +937,12 @@ async fn the_first_boot_triggers_a_full_upload_when_enabled() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_a_restart_in_flight_commands_fail_interrupted_and_queued_ones_are_sent() {
     let mut first = TestApp::spawn_with(|s| s.call_timeout_secs = 30).await;
-    let (id, charger) = online(&first, "CP1", |c| {
-        c.behaviours
-            .insert("BlinkRepeat".into(), KeyBehaviour::NoAnswer);
-    })
-    .await;
+    let (id, charger) = first
+        .online_charger("CP1", |c| {
+            c.behaviours
+                .insert("BlinkRepeat".into(), KeyBehaviour::NoAnswer);
+        })
+        .await;
     let (_, on_wire) = change(&first, &id, json!({"key": "BlinkRepeat", "value": "1"})).await;
     let (_, queued) = change(
         &first,
@@ -967,7 +958,9 @@ async fn after_a_restart_in_flight_commands_fail_interrupted_and_queued_ones_are
     charger.disconnect().await;
 
     let second = first.spawn_on_same_database(|_| {}).await;
-    let interrupted = finished(&second, on_wire["result"]["_id"].as_str().unwrap()).await;
+    let interrupted = second
+        .finished(on_wire["result"]["_id"].as_str().unwrap())
+        .await;
     assert_eq!(interrupted["status"], "failed");
     assert_eq!(interrupted["response_data"]["error"], "Interrupted");
     let queued_id = queued["result"]["_id"].as_str().unwrap();
@@ -983,7 +976,7 @@ async fn after_a_restart_in_flight_commands_fail_interrupted_and_queued_ones_are
         .insert("BlinkRepeat".into(), KeyBehaviour::NoAnswer);
     let again = Charger::connect(config).await.unwrap();
     again.boot().await.unwrap();
-    assert_eq!(finished(&second, queued_id).await["status"], "completed");
+    assert_eq!(second.finished(queued_id).await["status"], "completed");
     assert_eq!(
         change_calls(&again),
         vec![json!({"key": "HeartbeatInterval", "value": "700"})],
@@ -996,11 +989,12 @@ async fn after_a_restart_in_flight_commands_fail_interrupted_and_queued_ones_are
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deleting_a_station_cancels_its_queued_commands() {
     let app = TestApp::spawn_with(|s| s.call_timeout_secs = 30).await;
-    let (id, charger) = online(&app, "CP1", |c| {
-        c.behaviours
-            .insert("BlinkRepeat".into(), KeyBehaviour::NoAnswer);
-    })
-    .await;
+    let (id, charger) = app
+        .online_charger("CP1", |c| {
+            c.behaviours
+                .insert("BlinkRepeat".into(), KeyBehaviour::NoAnswer);
+        })
+        .await;
     let (_, on_wire) = change(&app, &id, json!({"key": "BlinkRepeat", "value": "1"})).await;
     let (_, queued) = change(
         &app,
@@ -1014,7 +1008,9 @@ async fn deleting_a_station_cancels_its_queued_commands() {
         .unwrap();
     let (s, _) = app.delete(&format!("/v1.1/chargestations/{id}")).await;
     assert_eq!(s, 200);
-    let cancelled = finished(&app, queued["result"]["_id"].as_str().unwrap()).await;
+    let cancelled = app
+        .finished(queued["result"]["_id"].as_str().unwrap())
+        .await;
     assert_eq!(
         (
             cancelled["status"].clone(),
@@ -1022,7 +1018,9 @@ async fn deleting_a_station_cancels_its_queued_commands() {
         ),
         (json!("failed"), json!("Cancelled"))
     );
-    let disconnected = finished(&app, on_wire["result"]["_id"].as_str().unwrap()).await;
+    let disconnected = app
+        .finished(on_wire["result"]["_id"].as_str().unwrap())
+        .await;
     assert_eq!(disconnected["response_data"]["error"], "Disconnected");
     let types: Vec<_> = action_events(&app, &id)
         .await
@@ -1041,18 +1039,18 @@ async fn deleting_a_station_cancels_its_queued_commands() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn actions_can_be_listed_filtered_and_fetched() {
     let app = TestApp::spawn().await;
-    let (id, _charger) = online(&app, "CP1", |_| {}).await;
+    let (id, _charger) = app.online_charger("CP1", |_| {}).await;
     let (_, a) = change(
         &app,
         &id,
         json!({"key": "HeartbeatInterval", "value": "901"}),
     )
     .await;
-    finished(&app, a["result"]["_id"].as_str().unwrap()).await;
+    app.finished(a["result"]["_id"].as_str().unwrap()).await;
     let (_, b) = app
         .get(&format!("/v1.1/chargestations/{id}/configurations"))
         .await;
-    finished(&app, b["result"]["_id"].as_str().unwrap()).await;
+    app.finished(b["result"]["_id"].as_str().unwrap()).await;
     let (_, list, headers) = app
         .request(
             Method::GET,

@@ -273,8 +273,8 @@ async fn a_message_over_the_size_limit_closes_only_that_connection_with_1009() {
     .await;
     assert_eq!(raw.next_text().await[1], "big");
 
-    // One frame over the limit.
-    raw.send(payload(4 * LIMIT)).await;
+    // One frame over the limit (the server may close before the last byte is written).
+    let _ = raw.ws.send(Message::Text(payload(4 * LIMIT))).await;
     assert_eq!(raw.closed_with().await, Some(CloseCode::Size));
     app.wait_for_get("/v1.1/chargestations/CP-BIG", "offline", |b| {
         b["result"]["online"] == false
@@ -538,7 +538,7 @@ async fn stalled_handshakes_are_dropped_by_the_request_timeout_while_others_are_
     assert_eq!(&head, b"HTTP/1.1 101");
 
     // The server's request timeout (10 s) ends every stalled one.
-    let deadline = started + Duration::from_secs(20);
+    let deadline = started + Duration::from_secs(30);
     for (i, socket) in stalled.iter_mut().enumerate() {
         let sent = read_until_closed(socket, deadline).await;
         assert!(
@@ -551,11 +551,20 @@ async fn stalled_handshakes_are_dropped_by_the_request_timeout_while_others_are_
     app.stop().await;
 }
 
-/// Connects and boots `identity`; retries a refused handshake.
+/// Connects and boots `identity`, trying the connection up to three times as a real
+/// charger would (a thousand handshakes at once on a loaded machine may time out).
 async fn connect_and_boot(app: &TestApp, identity: String) -> Charger {
-    let charger = Charger::connect(app.charger_config(&identity))
-        .await
-        .unwrap_or_else(|e| panic!("{identity} connects: {e:?}"));
+    let mut attempt = 1;
+    let charger = loop {
+        match Charger::connect(app.charger_config(&identity)).await {
+            Ok(charger) => break charger,
+            Err(e) if attempt < 3 => {
+                eprintln!("{identity}: connection attempt {attempt} failed: {e:?}");
+                attempt += 1;
+            }
+            Err(e) => panic!("{identity} connects: {e:?}"),
+        }
+    };
     let boot = charger.boot().await;
     assert_eq!(
         boot.as_ref().map(|b| b["status"].clone()).ok(),
@@ -563,6 +572,26 @@ async fn connect_and_boot(app: &TestApp, identity: String) -> Charger {
         "{identity}: {boot:?}"
     );
     charger
+}
+
+/// Polls `probe` (satisfied?, value) until it is satisfied or `within` has passed:
+/// `Ok(value)`, or `Err(last value)`.
+async fn poll_until<T, F, Fut>(within: Duration, mut probe: F) -> Result<T, T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = (bool, T)>,
+{
+    let deadline = Instant::now() + within;
+    loop {
+        let (done, value) = probe().await;
+        if done {
+            return Ok(value);
+        }
+        if Instant::now() >= deadline {
+            return Err(value);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 async fn online_count(app: &TestApp) -> u64 {
@@ -617,22 +646,17 @@ async fn a_thousand_chargers_reconnecting_at_once_are_all_served_and_shown_onlin
         all_heartbeats.iter().all(|ok| *ok),
         "every charger is served"
     );
-    let mut count = 0;
-    let settled = e2e_tests::wait_until(
-        "1000 online",
-        || async {
-            let online = online_count(&app).await;
-            (
-                online == CHARGERS as u64 && app.gateway.connected_count() == CHARGERS,
-                online,
-            )
-        },
-        &mut count,
-    )
+    let settled = poll_until(Duration::from_secs(30), || async {
+        let online = online_count(&app).await;
+        (
+            online == CHARGERS as u64 && app.gateway.connected_count() == CHARGERS,
+            online,
+        )
+    })
     .await;
     assert!(
-        settled,
-        "{count} online, {} connected",
+        settled.is_ok(),
+        "{settled:?} online, {} connected",
         app.gateway.connected_count()
     );
 
@@ -640,16 +664,12 @@ async fn a_thousand_chargers_reconnecting_at_once_are_all_served_and_shown_onlin
     stream::iter(chargers)
         .for_each_concurrent(CHARGERS, |c| c.disconnect())
         .await;
-    let settled = e2e_tests::wait_until(
-        "all offline",
-        || async {
-            let online = online_count(&app).await;
-            (online == 0 && app.gateway.connected_count() == 0, online)
-        },
-        &mut count,
-    )
+    let settled = poll_until(Duration::from_secs(30), || async {
+        let online = online_count(&app).await;
+        (online == 0 && app.gateway.connected_count() == 0, online)
+    })
     .await;
-    assert!(settled, "{count} still online");
+    assert!(settled.is_ok(), "{settled:?} still online");
     let after = rss_mib();
     eprintln!(
         "RSS with 1000 chargers connected: {baseline} MiB; after a mass reconnect and all \

@@ -14,6 +14,7 @@ mod handshake;
 mod hostile;
 mod migrations;
 mod schemas;
+mod tls;
 mod tokens;
 mod transactions;
 mod webhooks;

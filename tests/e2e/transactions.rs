@@ -16,21 +16,6 @@ async fn booted(app: &TestApp, identity: &str) -> (String, Charger) {
     (station["_id"].as_str().unwrap().to_owned(), charger)
 }
 
-async fn finished(app: &TestApp, action_id: &str) -> Value {
-    let body = app
-        .wait_for_get(
-            &format!("/v1.1/actions/{action_id}"),
-            "the action to finish",
-            |b| {
-                b["result"]["status"]
-                    .as_str()
-                    .is_some_and(|s| s != "requested")
-            },
-        )
-        .await;
-    body["result"].clone()
-}
-
 /// Starts a transaction on connector 1; returns its transactionId.
 async fn start(charger: &Charger) -> i64 {
     charger
@@ -71,7 +56,9 @@ async fn a_remote_start_charges_and_a_remote_stop_ends_the_transaction_visible_w
         )
         .await;
     assert_eq!(status, 200, "{started}");
-    let done = finished(&app, started["result"]["_id"].as_str().unwrap()).await;
+    let done = app
+        .finished(started["result"]["_id"].as_str().unwrap())
+        .await;
     assert_eq!(done["status"], "completed");
 
     // The simulated charger starts charging and reports a meter value.
@@ -99,7 +86,9 @@ async fn a_remote_start_charges_and_a_remote_stop_ends_the_transaction_visible_w
         )
         .await;
     assert_eq!(status, 200, "{stopped}");
-    let done = finished(&app, stopped["result"]["_id"].as_str().unwrap()).await;
+    let done = app
+        .finished(stopped["result"]["_id"].as_str().unwrap())
+        .await;
     assert_eq!(done["status"], "completed");
     let ended = app
         .wait_for_get(
@@ -133,7 +122,7 @@ async fn a_remote_start_charges_and_a_remote_stop_ends_the_transaction_visible_w
             &json!({"transactionId": tx}),
         )
         .await;
-    let done = finished(&app, again["result"]["_id"].as_str().unwrap()).await;
+    let done = app.finished(again["result"]["_id"].as_str().unwrap()).await;
     assert_eq!(done["status"], "rejected");
     app.stop().await;
 }

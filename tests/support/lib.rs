@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod process;
 pub mod receiver;
 pub mod schemas;
 
@@ -31,9 +32,9 @@ enum Storage {
 
 /// A running application.
 pub struct TestApp {
-    /// `http://127.0.0.1:port`
+    /// `http://127.0.0.1:port` (`https` with API TLS settings)
     pub api: String,
-    /// `ws://127.0.0.1:port/ocpp`
+    /// `ws://127.0.0.1:port/ocpp` (`wss` with OCPP TLS settings)
     pub ocpp_url: String,
     pub client: reqwest::Client,
     pub db: Db,
@@ -142,8 +143,21 @@ impl TestApp {
         let app = csms::build_with_db(settings.clone(), db.clone())
             .await
             .expect("app builds");
-        let api = format!("http://{}", app.api_addr());
-        let ocpp_url = format!("ws://{}/ocpp", app.ocpp_addr());
+        // https / wss when the test configured certificates (tests/e2e/tls.rs).
+        let (http, ws) = (
+            if settings.api_tls_cert.is_some() {
+                "https"
+            } else {
+                "http"
+            },
+            if settings.ocpp_tls_cert.is_some() {
+                "wss"
+            } else {
+                "ws"
+            },
+        );
+        let api = format!("{http}://{}", app.api_addr());
+        let ocpp_url = format!("{ws}://{}/ocpp", app.ocpp_addr());
         let shutdown = app.shutdown_token();
         let gateway = app.gateway().clone();
         let join = tokio::spawn(async move {
@@ -256,6 +270,39 @@ impl TestApp {
         let (status, json) = self.post("/v1.1/chargestations", &body).await;
         assert_eq!(status, 201, "create station: {json}");
         json["result"].clone()
+    }
+
+    /// Creates a station, connects and boots a simulated charger set up by `tune`;
+    /// returns the station's `_id` and the charger.
+    pub async fn online_charger(
+        &self,
+        identity: &str,
+        tune: impl FnOnce(&mut simulator::ChargerConfig),
+    ) -> (String, simulator::Charger) {
+        let station = self
+            .create_station(serde_json::json!({"endpoint": identity}))
+            .await;
+        let mut config = self.charger_config(identity);
+        tune(&mut config);
+        let charger = simulator::Charger::connect(config).await.unwrap();
+        charger.boot().await.unwrap();
+        (station["_id"].as_str().unwrap().to_owned(), charger)
+    }
+
+    /// Polls an action until it is no longer `requested`; returns it.
+    pub async fn finished(&self, action_id: &str) -> Value {
+        let body = self
+            .wait_for_get(
+                &format!("/v1.1/actions/{action_id}"),
+                "the action to finish",
+                |b| {
+                    b["result"]["status"]
+                        .as_str()
+                        .is_some_and(|s| s != "requested")
+                },
+            )
+            .await;
+        body["result"].clone()
     }
 
     /// A simulator configuration pointing at this app.

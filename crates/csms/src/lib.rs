@@ -4,6 +4,7 @@
 mod settings;
 mod startup;
 pub mod telemetry;
+pub mod tls;
 
 pub use settings::{Settings, SettingsError};
 pub use startup::{build, build_with_db, App, StartError};

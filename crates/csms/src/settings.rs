@@ -239,11 +239,12 @@ impl Settings {
         if !self.ocpp_public_url.is_empty() {
             return self.ocpp_public_url.trim_end_matches('/').to_owned();
         }
-        let scheme = if self.ocpp_tls_cert.is_some() {
-            "wss"
-        } else {
-            "ws"
-        };
+        // As crate::tls: an empty path is unset.
+        let tls = self
+            .ocpp_tls_cert
+            .as_ref()
+            .is_some_and(|p| !p.as_os_str().is_empty());
+        let scheme = if tls { "wss" } else { "ws" };
         let host = if bound.ip().is_unspecified() {
             format!("127.0.0.1:{}", bound.port())
         } else {
@@ -290,6 +291,35 @@ mod tests {
             assert!(s.auto_register);
             assert!(!s.verify_changes);
             assert_eq!(s.api_key.as_deref(), Some("12345678"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_desired_profile_can_be_replaced_in_the_toml_file_and_is_checked() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "csms.toml",
+                "[[desired_configuration]]\nkey = \"HeartbeatInterval\"\nvalue = 300\n\n[[desired_configuration]]\nkey = \"LocalPreAuthorize\"\nvalue = true\nenforced = false\n",
+            )?;
+            jail.set_env("CSMS_CONFIG", "csms.toml");
+            let s = Settings::load().map_err(|e| e.to_string())?;
+            let profile = s.desired_profile();
+            assert_eq!(profile.entries.len(), 2);
+            let heartbeat = profile.get("HeartbeatInterval").ok_or("missing")?;
+            assert_eq!(
+                (heartbeat.value.clone(), heartbeat.enforced),
+                (serde_json::json!(300), true)
+            );
+            assert!(!profile.get("LocalPreAuthorize").ok_or("missing")?.enforced);
+            jail.create_file(
+                "csms.toml",
+                "[[desired_configuration]]\nkey = \"HeartbeatInterval\"\nvalue = \"often\"\n",
+            )?;
+            assert!(
+                Settings::load().is_err(),
+                "a badly typed desired value is refused at start-up"
+            );
             Ok(())
         });
     }

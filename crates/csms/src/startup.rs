@@ -33,6 +33,8 @@ pub enum StartError {
     Webhooks(String),
     #[error("server error: {0}")]
     Server(#[from] std::io::Error),
+    #[error("TLS: {0}")]
+    Tls(#[from] crate::tls::TlsError),
 }
 
 /// A built, bound, not yet running application.
@@ -74,6 +76,9 @@ pub async fn build(settings: Settings) -> Result<App, StartError> {
 /// # Errors
 /// [`StartError`] when a listener cannot be bound.
 pub async fn build_with_db(settings: Settings, db: Db) -> Result<App, StartError> {
+    // Certificates first: a bad file stops the start before anything else happens.
+    let ocpp_tls = crate::tls::ocpp_server_config(&settings)?;
+    let api_tls = crate::tls::api_server_config(&settings)?;
     let shutdown = CancellationToken::new();
     let initial_api_key = model::api_keys::ensure_initial(&db, settings.api_key.as_deref()).await?;
     if let Some(url) = settings.webhook_url.as_deref().filter(|u| !u.is_empty()) {
@@ -142,7 +147,6 @@ pub async fn build_with_db(settings: Settings, db: Db) -> Result<App, StartError
         },
         shutdown.clone(),
     );
-    let dispatcher_task = dispatcher.start().await?;
     let workers = workers(&settings);
 
     let gateway_for_server = gateway.clone();
@@ -154,7 +158,11 @@ pub async fn build_with_db(settings: Settings, db: Db) -> Result<App, StartError
     .client_request_timeout(Duration::from_secs(10))
     .disable_signals()
     .shutdown_timeout(5)
-    .listen(ocpp_listener)?
+    .on_connect(crate::tls::capture_client_certificate);
+    let ocpp_server = match ocpp_tls {
+        Some(config) => ocpp_server.listen_rustls_0_23(ocpp_listener, config)?,
+        None => ocpp_server.listen(ocpp_listener)?,
+    }
     .run();
 
     let api_state = ApiState {
@@ -170,11 +178,15 @@ pub async fn build_with_db(settings: Settings, db: Db) -> Result<App, StartError
     })
     .workers(workers)
     .disable_signals()
-    .shutdown_timeout(5)
-    .listen(api_listener)?
+    .shutdown_timeout(5);
+    let api_server = match api_tls {
+        Some(config) => api_server.listen_rustls_0_23(api_listener, config)?,
+        None => api_server.listen(api_listener)?,
+    }
     .run();
 
     // Spawned last, once nothing can fail any more, so a failed start leaves no task.
+    let dispatcher_task = dispatcher.start().await?;
     let webhook_task = webhook_worker.spawn(shutdown.clone());
     Ok(App {
         api_addr,

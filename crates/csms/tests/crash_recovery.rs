@@ -2,143 +2,20 @@
 //! webhook deliveries are undelivered (some in flight), restarted on the same database,
 //! and every event then reaches the receiver — with its original `_id`, in order per
 //! chargestation. Runs on a temporary SQLite file, or on a fresh PostgreSQL schema when
-//! `CSMS_TEST_DATABASE_URL` is set.
+//! `CSMS_TEST_DATABASE_URL` is set. With PostgreSQL, a second test kills one of two
+//! instances sharing the database mid-delivery and mid-command.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{HashMap, HashSet};
-use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use e2e_tests::process::{call, deliveries, start_server, Database, Server};
 use e2e_tests::receiver::{poll_until, Received, Receiver, Reply};
 use serde_json::{json, Value};
 use simulator::{Charger, ChargerConfig};
 
-const API_KEY: &str = "crash-test-api-key-0123456789";
-
-/// Where the database lives, and how to remove it afterwards.
-struct Database {
-    url: String,
-    schema: String,
-    dir: PathBuf,
-}
-
-impl Database {
-    fn fresh() -> Database {
-        let tag = uuid::Uuid::new_v4().simple().to_string();
-        let dir = std::env::temp_dir().join(format!("csms-crash-{tag}"));
-        std::fs::create_dir_all(&dir).unwrap();
-        match std::env::var("CSMS_TEST_DATABASE_URL") {
-            Ok(url) if url.starts_with("postgres") => Database {
-                url,
-                schema: format!("crash_{}", &tag[..16]),
-                dir,
-            },
-            _ => Database {
-                url: format!("sqlite://{}?mode=rwc", dir.join("csms.db").display()),
-                schema: String::new(),
-                dir,
-            },
-        }
-    }
-
-    async fn remove(self) {
-        if !self.schema.is_empty() {
-            let _ = model::drop_schema(&self.url, &self.schema).await;
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// A running `csms` process; killed (SIGKILL) when dropped.
-struct Server {
-    child: Child,
-    api: String,
-    ocpp: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn start_server(db: &Database, client: &reqwest::Client) -> Server {
-    let (api_port, ocpp_port) = (free_port(), free_port());
-    let child = Command::new(env!("CARGO_BIN_EXE_csms"))
-        .env_remove("CSMS_CONFIG")
-        .env("CSMS_API_KEY", API_KEY)
-        .env("CSMS_API_LISTEN", format!("127.0.0.1:{api_port}"))
-        .env("CSMS_OCPP_LISTEN", format!("127.0.0.1:{ocpp_port}"))
-        .env("CSMS_DATABASE_URL", &db.url)
-        .env("CSMS_DATABASE_SCHEMA", &db.schema)
-        .env("CSMS_WEBHOOK_TIMEOUT_MS", "1000")
-        .env("CSMS_WEBHOOK_RETRY_BASE_MS", "200")
-        .env("CSMS_FETCH_CONFIGURATION_ON_BOOT", "false")
-        .env("CSMS_WORKERS", "1")
-        .env(
-            "CSMS_LOG",
-            std::env::var("CSMS_TEST_LOG").unwrap_or_else(|_| "error".into()),
-        )
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("the csms binary starts");
-    let server = Server {
-        child,
-        api: format!("http://127.0.0.1:{api_port}"),
-        ocpp: format!("ws://127.0.0.1:{ocpp_port}/ocpp"),
-    };
-    let health = format!("{}/health", server.api);
-    let up = poll_until(Duration::from_secs(30), || {
-        let request = client.get(&health).send();
-        async move { (request.await.is_ok_and(|r| r.status().is_success()), ()) }
-    })
-    .await;
-    assert!(up.is_ok(), "csms did not come up at {}", server.api);
-    server
-}
-
-async fn call(
-    client: &reqwest::Client,
-    server: &Server,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut request = client
-        .request(method, format!("{}{path}", server.api))
-        .bearer_auth(API_KEY);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.expect("API reachable");
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
-async fn deliveries(client: &reqwest::Client, server: &Server, endpoint_id: &str) -> Vec<Value> {
-    let (status, json) = call(
-        client,
-        server,
-        reqwest::Method::GET,
-        &format!("/v1.1/webhooks/{endpoint_id}/deliveries?sort_order=asc&paginate_limit=1000"),
-        None,
-    )
-    .await;
-    assert_eq!(status, 200, "{json}");
-    json["result"].as_array().unwrap().clone()
-}
+const CSMS: &str = env!("CARGO_BIN_EXE_csms");
 
 async fn charger(server: &Server, identity: &str) -> Charger {
     let charger = Charger::connect(ChargerConfig::new(server.ocpp.clone(), identity))
@@ -156,7 +33,7 @@ async fn events_undelivered_when_the_server_is_killed_are_all_delivered_in_order
     receiver.respond_with(|_| Reply::Hang);
     let db = Database::fresh();
     let client = reqwest::Client::new();
-    let server = start_server(&db, &client).await;
+    let server = start_server(CSMS, &db, &client, &[]).await;
 
     let (status, json) = call(
         &client,
@@ -235,7 +112,7 @@ async fn events_undelivered_when_the_server_is_killed_are_all_delivered_in_order
     // The receiver recovers; the server restarts on the same database. The restart may
     // record events of its own (CP2, connected at the crash, is released: offline).
     receiver.respond_with(|_| Reply::Status(200));
-    let server = start_server(&db, &client).await;
+    let server = start_server(CSMS, &db, &client, &[]).await;
     let settled = poll_until(Duration::from_secs(45), || async {
         let items = deliveries(&client, &server, &endpoint_id).await;
         (
@@ -333,6 +210,174 @@ async fn events_undelivered_when_the_server_is_killed_are_all_delivered_in_order
     );
     assert_eq!(types("CP2")[..3], ["chargestation.online", status, status]);
     drop(server);
+    receiver.stop().await;
+    db.remove().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killing_one_of_two_instances_loses_no_event_and_its_charger_moves_with_its_queue() {
+    let db = Database::fresh();
+    if !db.is_postgres() {
+        eprintln!("several instances need PostgreSQL: set CSMS_TEST_DATABASE_URL (the PostgreSQL pass of ./scripts/test does)");
+        db.remove().await;
+        return;
+    }
+    let receiver = Receiver::start().await;
+    receiver.respond_with(|_| Reply::Hang);
+    let client = reqwest::Client::new();
+    let lease = [
+        ("CSMS_INSTANCE_LEASE_SECS", "3"),
+        ("CSMS_CALL_TIMEOUT_SECS", "60"),
+    ];
+    let a = start_server(CSMS, &db, &client, &lease).await;
+    let b = start_server(CSMS, &db, &client, &lease).await;
+    let (status, json) = call(
+        &client,
+        &b,
+        reqwest::Method::POST,
+        "/v1.1/webhooks",
+        Some(json!({"url": receiver.url("/failover")})),
+    )
+    .await;
+    assert_eq!(status, 201, "{json}");
+    let endpoint_id = json["result"]["_id"].as_str().unwrap().to_owned();
+    let (status, json) = call(
+        &client,
+        &b,
+        reqwest::Method::POST,
+        "/v1.1/chargestations",
+        Some(json!({"endpoint": "CP-FAIL"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{json}");
+    let station_id = json["result"]["_id"].as_str().unwrap().to_owned();
+
+    // The charger on A; a command on the wire (never answered) and one queued behind it.
+    let mut config = ChargerConfig::new(a.ocpp.clone(), "CP-FAIL");
+    config
+        .behaviours
+        .insert("BlinkRepeat".into(), simulator::KeyBehaviour::NoAnswer);
+    let on_a = Charger::connect(config.clone()).await.unwrap();
+    on_a.boot().await.unwrap();
+    on_a.status_notification(1, "Available", "NoError")
+        .await
+        .unwrap();
+    let path = format!("/v1.1/chargestations/{station_id}/configurations");
+    let (status, stuck) = call(
+        &client,
+        &b,
+        reqwest::Method::POST,
+        &path,
+        Some(json!({"key": "BlinkRepeat", "value": "2"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{stuck}");
+    let (_, queued) = call(
+        &client,
+        &b,
+        reqwest::Method::POST,
+        &path,
+        Some(json!({"key": "HeartbeatInterval", "value": "450"})),
+    )
+    .await;
+    on_a.wait_for_call("ChangeConfiguration", Duration::from_secs(10))
+        .await
+        .unwrap();
+    receiver
+        .wait_for("a delivery in flight", |log| !log.is_empty())
+        .await;
+    let before_kill: HashSet<String> = receiver.requests().iter().map(Received::event_id).collect();
+
+    // A dies; the receiver recovers; the charger comes back through B.
+    a.kill();
+    drop(on_a);
+    receiver.respond_with(|_| Reply::Status(200));
+    config.url = b.ocpp.clone();
+    config.behaviours.clear();
+    let on_b = Charger::connect(config).await.unwrap();
+    on_b.boot().await.unwrap();
+
+    let action = |id: String| {
+        let client = client.clone();
+        let api = b.api.clone();
+        async move {
+            let response = client
+                .get(format!("{api}/v1.1/actions/{id}"))
+                .bearer_auth(e2e_tests::process::PROCESS_API_KEY)
+                .send()
+                .await
+                .unwrap();
+            let body: Value = response.json().await.unwrap();
+            body["result"].clone()
+        }
+    };
+    let stuck_id = stuck["result"]["_id"].as_str().unwrap().to_owned();
+    let queued_id = queued["result"]["_id"].as_str().unwrap().to_owned();
+    let ended = poll_until(Duration::from_secs(30), || {
+        let (a1, a2) = (action(stuck_id.clone()), action(queued_id.clone()));
+        async move {
+            let (a1, a2) = (a1.await, a2.await);
+            (
+                a1["status"] != "requested" && a2["status"] == "completed",
+                (a1, a2),
+            )
+        }
+    })
+    .await
+    .unwrap_or_else(|last| panic!("the commands did not end: {last:#?}"));
+    assert_eq!(ended.0["status"], "failed");
+    assert_eq!(
+        ended.0["response_data"]["error"], "Interrupted",
+        "{}",
+        ended.0
+    );
+    let sent: Vec<Value> = on_b
+        .received_calls()
+        .into_iter()
+        .filter(|c| c.action == "ChangeConfiguration")
+        .map(|c| c.payload)
+        .collect();
+    assert_eq!(
+        sent,
+        vec![json!({"key": "HeartbeatInterval", "value": "450"})],
+        "the queue moved to B; the interrupted one is not re-sent"
+    );
+
+    // Every recorded event is delivered; only those in flight at the kill may come twice.
+    let settled = poll_until(Duration::from_secs(45), || async {
+        let items = deliveries(&client, &b, &endpoint_id).await;
+        (
+            !items.is_empty() && items.iter().all(|d| d["status"] == "delivered"),
+            items,
+        )
+    })
+    .await
+    .unwrap_or_else(|items| panic!("not everything was delivered: {items:#?}"));
+    let recorded: Vec<String> = settled
+        .iter()
+        .map(|d| d["event"].as_str().unwrap().to_owned())
+        .collect();
+    let log = receiver
+        .wait_for("every event accepted", |log| {
+            let accepted: HashSet<String> = log
+                .iter()
+                .filter(|r| r.accepted())
+                .map(Received::event_id)
+                .collect();
+            recorded.iter().all(|id| accepted.contains(id))
+        })
+        .await;
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for r in log.iter().filter(|r| r.accepted()) {
+        *counts.entry(r.event_id()).or_default() += 1;
+    }
+    for (event, n) in &counts {
+        assert!(
+            *n == 1 || before_kill.contains(event),
+            "{event} was delivered {n} times without being in flight at the kill"
+        );
+    }
+    drop(b);
     receiver.stop().await;
     db.remove().await;
 }

@@ -78,7 +78,6 @@ pub(crate) async fn listen(dispatcher: Dispatcher) {
             }) => {
                 dispatcher.gateway().close_if_older(&station_id, generation);
             }
-            Ok(Signal::Webhooks) => {}
             Err(e) => {
                 tracing::warn!(error = %e, "lost the LISTEN connection; retrying");
                 tokio::select! {

@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use crate::entities::action::{self, Column, Entity};
 use crate::events::{self, EventObject, NewEvent};
 use crate::ids::ObjectId;
-use crate::page::{Page, SortField};
+use crate::page::Page;
 use crate::time::format_ms;
 use crate::{Db, ModelError, ModelResult};
 
@@ -314,23 +314,15 @@ pub async fn list(db: &Db, filter: &ListFilter, page: &Page) -> ModelResult<(Vec
     if let Some(status) = filter.status {
         query = query.filter(Column::Status.eq(status.as_str()));
     }
-    let total = query.clone().count(db.conn()).await?;
-    let column = match page.sort_by {
-        SortField::CreatedAt => Column::CreatedAt,
-        SortField::UpdatedAt => Column::UpdatedAt,
-    };
-    let order = if page.descending {
-        sea_orm::Order::Desc
-    } else {
-        sea_orm::Order::Asc
-    };
-    let rows = query
-        .order_by(column, order.clone())
-        .order_by(Column::Seq, order)
-        .offset(page.offset())
-        .limit(page.limit)
-        .all(db.conn())
-        .await?;
+    let (rows, total) = crate::page::fetch(
+        db,
+        query,
+        page,
+        Column::CreatedAt,
+        Column::UpdatedAt,
+        Column::Seq,
+    )
+    .await?;
     let items = rows
         .into_iter()
         .map(Action::try_from)

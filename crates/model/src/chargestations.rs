@@ -4,8 +4,8 @@
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, Set,
+    TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -14,7 +14,7 @@ use crate::config::{masked, ReportedKey};
 use crate::entities::chargestation::{self, Column, Entity};
 use crate::events::{self, EventObject, NewEvent};
 use crate::ids::{ChargestationIdentity, ObjectId};
-use crate::page::{Page, SortField};
+use crate::page::Page;
 use crate::password::{check_station_password, hash_password, random_secret, verify_password};
 use crate::time::format_ms;
 use crate::{Db, ModelError, ModelResult};
@@ -376,23 +376,15 @@ pub async fn list(
     if let Some(endpoint) = &filter.endpoint {
         query = query.filter(Column::Endpoint.eq(endpoint.clone()));
     }
-    let total = query.clone().count(db.conn()).await?;
-    let column = match page.sort_by {
-        SortField::CreatedAt => Column::CreatedAt,
-        SortField::UpdatedAt => Column::UpdatedAt,
-    };
-    let order = if page.descending {
-        sea_orm::Order::Desc
-    } else {
-        sea_orm::Order::Asc
-    };
-    let rows = query
-        .order_by(column, order.clone())
-        .order_by(Column::Id, order)
-        .offset(page.offset())
-        .limit(page.limit)
-        .all(db.conn())
-        .await?;
+    let (rows, total) = crate::page::fetch(
+        db,
+        query,
+        page,
+        Column::CreatedAt,
+        Column::UpdatedAt,
+        Column::Id,
+    )
+    .await?;
     let items = rows
         .into_iter()
         .map(Chargestation::try_from)

@@ -95,6 +95,21 @@ pub async fn record<C: ConnectionTrait>(
         ))
         .await?;
     }
+    // `createdAt` never goes backwards for one chargestation, even when two writers
+    // read the clock in one order and commit in the other.
+    let now_ms = match &event.chargestation_id {
+        Some(station) => {
+            use sea_orm::QueryOrder;
+            let last = event::Entity::find()
+                .filter(event::Column::ChargestationId.eq(station.clone()))
+                .order_by_desc(event::Column::Seq)
+                .one(conn)
+                .await?
+                .map_or(now_ms, |last| last.created_at);
+            now_ms.max(last)
+        }
+        None => now_ms,
+    };
     let id = ObjectId::new_at(now_ms).into_string();
     let envelope = serde_json::to_value(Envelope {
         id: id.clone(),

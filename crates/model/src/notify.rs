@@ -1,6 +1,7 @@
 //! Signals between instances sharing one PostgreSQL database, over PostgreSQL's own
 //! `LISTEN/NOTIFY` (nothing home-made): "this station has work queued", "a newer
-//! connection of this station exists elsewhere", "there are webhook deliveries to make".
+//! connection of this station exists elsewhere". (Webhook workers poll the outbox every
+//! 100 ms on every instance, so they need no signal.)
 //! On SQLite (one instance per database) publishing is a no-op and there is no listener.
 
 use sea_orm::sqlx::postgres::PgListener;
@@ -15,8 +16,6 @@ pub enum Signal {
     Wake { station_id: String },
     /// The station connected to another instance with this connection generation.
     Takeover { station_id: String, generation: i64 },
-    /// New webhook deliveries are due.
-    Webhooks,
 }
 
 impl Signal {
@@ -27,15 +26,11 @@ impl Signal {
                 station_id,
                 generation,
             } => format!("takeover:{station_id}:{generation}"),
-            Signal::Webhooks => "webhooks".into(),
         }
     }
 
     /// Reads an encoded signal.
     pub fn decode(text: &str) -> Option<Signal> {
-        if text == "webhooks" {
-            return Some(Signal::Webhooks);
-        }
         if let Some(station_id) = text.strip_prefix("wake:") {
             return Some(Signal::Wake {
                 station_id: station_id.to_owned(),
@@ -139,7 +134,6 @@ mod tests {
                 station_id: "abc".into(),
                 generation: 42,
             },
-            Signal::Webhooks,
         ] {
             assert_eq!(Signal::decode(&signal.encode()), Some(signal));
         }

@@ -45,3 +45,42 @@ impl Page {
         (self.page.saturating_sub(1)).saturating_mul(self.limit)
     }
 }
+
+/// Fetches one page of `query` and the total count, sorted by the page's field
+/// (`created` or `updated` column) with `tie` as the tie-breaker, in the page's order.
+///
+/// # Errors
+/// On database failure.
+pub async fn fetch<E, C>(
+    db: &crate::Db,
+    query: sea_orm::Select<E>,
+    page: &Page,
+    created: C,
+    updated: C,
+    tie: C,
+) -> crate::ModelResult<(Vec<E::Model>, u64)>
+where
+    E: sea_orm::EntityTrait,
+    E::Model: Sync,
+    C: sea_orm::ColumnTrait,
+{
+    use sea_orm::{PaginatorTrait, QueryOrder, QuerySelect};
+    let total = query.clone().count(db.conn()).await?;
+    let column = match page.sort_by {
+        SortField::CreatedAt => created,
+        SortField::UpdatedAt => updated,
+    };
+    let order = if page.descending {
+        sea_orm::Order::Desc
+    } else {
+        sea_orm::Order::Asc
+    };
+    let rows = query
+        .order_by(column, order.clone())
+        .order_by(tie, order)
+        .offset(page.offset())
+        .limit(page.limit)
+        .all(db.conn())
+        .await?;
+    Ok((rows, total))
+}

@@ -8,14 +8,13 @@
 //! hardware-testing default), else `Invalid`.
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter, Set,
 };
 use serde_json::{json, Map, Value};
 
 use crate::entities::token::{self, Column, Entity};
 use crate::ids::ObjectId;
-use crate::page::{Page, SortField};
+use crate::page::Page;
 use crate::time::format_ms;
 use crate::{Db, ModelError, ModelResult};
 
@@ -271,23 +270,15 @@ pub async fn list(db: &Db, filter: &ListFilter, page: &Page) -> ModelResult<(Vec
         }
         Some(other) => query = query.filter(Column::Status.eq(other.as_str())),
     }
-    let total = query.clone().count(db.conn()).await?;
-    let column = match page.sort_by {
-        SortField::CreatedAt => Column::CreatedAt,
-        SortField::UpdatedAt => Column::UpdatedAt,
-    };
-    let order = if page.descending {
-        sea_orm::Order::Desc
-    } else {
-        sea_orm::Order::Asc
-    };
-    let rows = query
-        .order_by(column, order.clone())
-        .order_by(Column::Id, order)
-        .offset(page.offset())
-        .limit(page.limit)
-        .all(db.conn())
-        .await?;
+    let (rows, total) = crate::page::fetch(
+        db,
+        query,
+        page,
+        Column::CreatedAt,
+        Column::UpdatedAt,
+        Column::Id,
+    )
+    .await?;
     let items = rows
         .into_iter()
         .map(Token::try_from)

@@ -7,8 +7,8 @@
 //! one row per OCPP `MeterValue`, also when they belong to no known transaction.
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, Set, TransactionTrait,
 };
 use serde_json::{json, Map, Value};
 
@@ -16,7 +16,7 @@ use crate::entities::meter_value;
 use crate::entities::transaction::{self, Column, Entity};
 use crate::events::{self, EventObject, NewEvent};
 use crate::ids::ObjectId;
-use crate::page::{Page, SortField};
+use crate::page::Page;
 use crate::time::format_ms;
 use crate::{Db, ModelError, ModelResult};
 
@@ -357,22 +357,14 @@ pub async fn list(
     if let Some(active) = filter.active {
         query = query.filter(Column::Active.eq(active));
     }
-    let total = query.clone().count(db.conn()).await?;
-    let column = match page.sort_by {
-        SortField::CreatedAt => Column::CreatedAt,
-        SortField::UpdatedAt => Column::UpdatedAt,
-    };
-    let order = if page.descending {
-        sea_orm::Order::Desc
-    } else {
-        sea_orm::Order::Asc
-    };
-    let rows = query
-        .order_by(column, order.clone())
-        .order_by(Column::TransactionId, order)
-        .offset(page.offset())
-        .limit(page.limit)
-        .all(db.conn())
-        .await?;
+    let (rows, total) = crate::page::fetch(
+        db,
+        query,
+        page,
+        Column::CreatedAt,
+        Column::UpdatedAt,
+        Column::TransactionId,
+    )
+    .await?;
     Ok((rows.into_iter().map(Transaction::from).collect(), total))
 }

@@ -301,23 +301,15 @@ pub async fn create(db: &Db, new: NewEndpoint) -> ModelResult<Endpoint> {
 /// On database failure.
 pub async fn list(db: &Db, page: &Page) -> ModelResult<(Vec<Endpoint>, u64)> {
     use webhook_endpoint::{Column, Entity};
-    let total = Entity::find().count(db.conn()).await?;
-    let column = match page.sort_by {
-        SortField::CreatedAt => Column::CreatedAt,
-        SortField::UpdatedAt => Column::UpdatedAt,
-    };
-    let order = if page.descending {
-        sea_orm::Order::Desc
-    } else {
-        sea_orm::Order::Asc
-    };
-    let rows = Entity::find()
-        .order_by(column, order.clone())
-        .order_by(Column::Id, order)
-        .offset(page.offset())
-        .limit(page.limit)
-        .all(db.conn())
-        .await?;
+    let (rows, total) = crate::page::fetch(
+        db,
+        Entity::find(),
+        page,
+        Column::CreatedAt,
+        Column::UpdatedAt,
+        Column::Id,
+    )
+    .await?;
     let items = rows
         .into_iter()
         .map(Endpoint::try_from)

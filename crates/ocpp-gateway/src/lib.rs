@@ -25,7 +25,7 @@ use tokio_util::sync::CancellationToken;
 pub use config::GatewayConfig;
 pub use error::CallFailure;
 pub use gateway::{Gateway, GatewayEvent};
-pub use upgrade::{identity_from_path, SUBPROTOCOL};
+pub use upgrade::{identity_from_path, VerifiedClientCertificate, SUBPROTOCOL};
 
 /// Counters the gateway keeps (exported by the binary).
 #[derive(Debug, Default)]

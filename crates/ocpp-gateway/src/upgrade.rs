@@ -3,7 +3,9 @@
 //! upgrade and the hand-over to a connection task.
 //!
 //! Refusals reveal nothing beyond the status: 400 (no `ocpp1.6`, bad identity),
-//! 404 (unknown identity), 401 (missing or wrong credentials).
+//! 404 (unknown identity), 401 (missing or wrong credentials, or for a
+//! `client_certificate` station no verified client certificate with its identity as
+//! subject CN).
 
 use std::sync::Arc;
 
@@ -74,15 +76,28 @@ fn basic_credentials(req: &HttpRequest) -> Option<(String, String)> {
     Some((user.to_owned(), password.to_owned()))
 }
 
+/// The TLS client certificate a charger presented on this connection, already verified
+/// against `CSMS_OCPP_TLS_CLIENT_CA` by the TLS layer. The listener stores it in the
+/// connection data (`HttpServer::on_connect`); the handshake reads it for profile 3.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedClientCertificate {
+    /// The subject's common name (CN), when the certificate has one.
+    pub common_name: Option<String>,
+}
+
 fn authorised(req: &HttpRequest, station: &Chargestation) -> bool {
     match station.security_type {
         SecurityType::None => true,
         SecurityType::BasicAuth => basic_credentials(req).is_some_and(|(user, password)| {
             user == station.endpoint && station.password_matches(&password)
         }),
-        // Profile 3 needs a verified client certificate, which this listener cannot see
-        // yet: refuse rather than let the station in without one.
-        SecurityType::ClientCertificate => false,
+        // Profile 3: a certificate verified by the TLS layer whose subject CN is the
+        // identity. Without a verified certificate (plain ws, no CA configured, none
+        // presented) the station is refused.
+        SecurityType::ClientCertificate => req
+            .conn_data::<VerifiedClientCertificate>()
+            .and_then(|cert| cert.common_name.as_deref())
+            .is_some_and(|cn| cn == station.endpoint),
     }
 }
 
