@@ -247,6 +247,17 @@ pub struct NewAction {
 /// [`ModelError::QueueFull`], or a database failure.
 pub async fn enqueue(db: &Db, new: NewAction, max_queue: u64) -> ModelResult<Action> {
     let txn = db.conn().begin().await?;
+    if db.is_postgres() {
+        // One station's commands are queued one transaction at a time, so the depth
+        // check holds and the queue order (`seq`) is also the `createdAt` order.
+        // SQLite has a single writer already.
+        txn.execute(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock(hashtext($1))",
+            [format!("csms.actions:{}", new.chargestation_id).into()],
+        ))
+        .await?;
+    }
     let depth = Entity::find()
         .filter(Column::ChargestationId.eq(new.chargestation_id.clone()))
         .filter(Column::QueueState.ne(DONE))
@@ -257,7 +268,12 @@ pub async fn enqueue(db: &Db, new: NewAction, max_queue: u64) -> ModelResult<Act
             "the chargestation already has {depth} commands waiting (limit {max_queue}); retry when they have finished"
         )));
     }
-    let now = db.now_ms();
+    let last = Entity::find()
+        .filter(Column::ChargestationId.eq(new.chargestation_id.clone()))
+        .order_by_desc(Column::Seq)
+        .one(&txn)
+        .await?;
+    let now = last.map_or(db.now_ms(), |last| db.now_ms().max(last.created_at));
     let inserted = action::ActiveModel {
         id: Set(ObjectId::new_at(now).into_string()),
         r#type: Set(new.action_type),
