@@ -884,7 +884,6 @@ async fn stopping_the_server_waits_for_the_attempt_in_flight_and_records_its_out
         .wait_for("the online event in flight", |log| !log.is_empty())
         .await;
 
-    let db = app.db.clone();
     let health = format!("{}/health", app.api);
     let stopping = tokio::spawn(async move {
         app.stop_keep_database().await;
@@ -909,7 +908,8 @@ async fn stopping_the_server_waits_for_the_attempt_in_flight_and_records_its_out
         descending: false,
         ..Default::default()
     };
-    let (items, _) = model::webhooks::list_deliveries(&db, &endpoint_id, None, &page)
+    // `app.db` is reconnected by `stop_keep_database` (the old pool died with the app).
+    let (items, _) = model::webhooks::list_deliveries(&app.db, &endpoint_id, None, &page)
         .await
         .unwrap();
     assert_eq!(items[0].event_type, "chargestation.online");
