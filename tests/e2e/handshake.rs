@@ -225,3 +225,22 @@ async fn a_charger_that_stops_answering_pings_is_marked_offline() {
     .await;
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_charger_offering_ocpp01_only_is_refused_and_one_offering_ocpp01_then_ocpp16_gets_ocpp16()
+{
+    // OCTT TC_088_CSMS "WebSocket Subprotocol negotiation".
+    let app = TestApp::spawn().await;
+    app.create_station(json!({"endpoint": "CP088"})).await;
+    let mut config = app.charger_config("CP088");
+    config.subprotocols = vec!["ocpp0.1".into()];
+    assert_eq!(
+        Charger::connect(config.clone()).await.err(),
+        Some(SimError::Handshake { status: 400 })
+    );
+    config.subprotocols = vec!["ocpp0.1".into(), "ocpp1.6".into()];
+    let charger = Charger::connect(config).await.unwrap();
+    assert_eq!(charger.subprotocol().as_deref(), Some("ocpp1.6"));
+    assert_eq!(charger.boot().await.unwrap()["status"], "Accepted");
+    app.stop().await;
+}

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod auth_limit;
 mod chargestations_api;
 mod cluster;
 mod commands;
@@ -12,6 +13,7 @@ mod golden_frames;
 mod handlers;
 mod handshake;
 mod hostile;
+mod metrics;
 mod migrations;
 mod schemas;
 mod tls;

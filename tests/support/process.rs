@@ -94,6 +94,17 @@ pub async fn start_server(
     client: &reqwest::Client,
     extra: &[(&str, &str)],
 ) -> Server {
+    start_server_with_stderr(bin, db, client, extra, Stdio::inherit()).await
+}
+
+/// As [`start_server`], with the process's stderr (its logs) sent to `stderr`.
+pub async fn start_server_with_stderr(
+    bin: &str,
+    db: &Database,
+    client: &reqwest::Client,
+    extra: &[(&str, &str)],
+    stderr: Stdio,
+) -> Server {
     let (api_port, ocpp_port) = (free_port(), free_port());
     let mut command = Command::new(bin);
     command
@@ -116,6 +127,7 @@ pub async fn start_server(
     }
     let child = command
         .stdout(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .expect("the csms binary starts");
     let server = Server {

@@ -7,6 +7,7 @@ mod auth;
 pub mod body;
 pub mod envelope;
 mod error;
+mod request_log;
 pub mod routes;
 
 use actix_web::{middleware, web, HttpResponse};
@@ -14,6 +15,7 @@ use dispatcher::Dispatcher;
 use model::Db;
 
 pub use error::{ApiError, ApiResult};
+pub use request_log::log_request;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -24,6 +26,8 @@ pub struct ApiState {
     pub ocpp_base_url: String,
     /// Wakes the webhook worker (after a redelivery or a re-activated endpoint).
     pub webhooks: dispatcher::webhooks::WebhookWaker,
+    /// Failed Bearer authentications per source address (429 once over the limit).
+    pub auth_limiter: std::sync::Arc<model::auth_limit::AuthLimiter>,
 }
 
 async fn not_found() -> Result<HttpResponse, ApiError> {
@@ -41,6 +45,7 @@ pub fn configure(state: ApiState) -> impl FnOnce(&mut web::ServiceConfig) {
             )
             .route("/health", web::get().to(health::health))
             .route("/ready", web::get().to(health::ready))
+            .route("/metrics", web::get().to(routes::metrics::metrics))
             .service(
                 web::scope("/v1.1")
                     .wrap(middleware::from_fn(auth::require_api_key))

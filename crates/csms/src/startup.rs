@@ -11,7 +11,7 @@ use api::ApiState;
 use dispatcher::webhooks::{RetryPolicy, WebhookConfig, WebhookWorker};
 use dispatcher::{Dispatcher, DispatcherConfig};
 use model::{Db, DbOptions};
-use ocpp_gateway::{Gateway, GatewayConfig};
+use ocpp_gateway::{Gateway, GatewayConfig, Metrics};
 use tokio_util::sync::CancellationToken;
 
 use crate::Settings;
@@ -35,6 +35,8 @@ pub enum StartError {
     Server(#[from] std::io::Error),
     #[error("TLS: {0}")]
     Tls(#[from] crate::tls::TlsError),
+    #[error("{0}")]
+    Metrics(#[from] ocpp_gateway::MetricsError),
 }
 
 /// A built, bound, not yet running application.
@@ -88,6 +90,7 @@ pub async fn build_with_db(settings: Settings, db: Db) -> Result<App, StartError
             .map_err(|e| StartError::Webhooks(format!("CSMS_WEBHOOK_URL: {e}")))?;
         tracing::info!(url, id = %endpoint.id, "webhook endpoint declared by CSMS_WEBHOOK_URL");
     }
+    let metrics = Metrics::new()?;
     let webhook_worker = WebhookWorker::new(
         db.clone(),
         WebhookConfig {
@@ -99,7 +102,8 @@ pub async fn build_with_db(settings: Settings, db: Db) -> Result<App, StartError
             ..WebhookConfig::default()
         },
     )
-    .map_err(|e| StartError::Webhooks(e.to_string()))?;
+    .map_err(|e| StartError::Webhooks(e.to_string()))?
+    .with_metrics(metrics.clone());
 
     let ocpp_listener =
         std::net::TcpListener::bind(&settings.ocpp_listen).map_err(|source| StartError::Bind {
@@ -131,6 +135,7 @@ pub async fn build_with_db(settings: Settings, db: Db) -> Result<App, StartError
             accept_unknown_tokens: settings.accept_unknown_tokens,
             instance_id: instance_id.clone(),
         },
+        metrics,
         shutdown.clone(),
     );
     let dispatcher = Dispatcher::new(
@@ -170,9 +175,11 @@ pub async fn build_with_db(settings: Settings, db: Db) -> Result<App, StartError
         dispatcher: dispatcher.clone(),
         ocpp_base_url,
         webhooks: webhook_worker.waker(),
+        auth_limiter: Default::default(),
     };
     let api_server = HttpServer::new(move || {
         ActixApp::new()
+            .wrap(actix_web::middleware::from_fn(api::log_request))
             .app_data(web::PayloadConfig::new(16 * 1024 * 1024))
             .configure(api::configure(api_state.clone()))
     })

@@ -6,6 +6,7 @@
 
 pub mod actions;
 pub mod api_keys;
+pub mod auth_limit;
 pub mod chargestations;
 pub mod config;
 mod db;
@@ -14,6 +15,7 @@ mod error;
 pub mod events;
 pub mod ids;
 pub mod instances;
+pub mod metrics;
 pub mod notifications;
 pub mod notify;
 pub mod page;

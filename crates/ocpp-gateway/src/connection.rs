@@ -91,10 +91,7 @@ async fn run(
             return;
         }
     }
-    shared
-        .metrics
-        .connected
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    shared.metrics.charger_connected();
     tracing::info!(identity = %station.endpoint, generation, "charger connected");
     let _ = gateway.events.send(GatewayEvent::Connected {
         station_id: station.id.clone(),
@@ -186,10 +183,7 @@ async fn run(
     };
     gateway.registry.unregister(&station.id, generation);
     handle.fail_all_pending();
-    shared
-        .metrics
-        .connected
-        .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    shared.metrics.charger_disconnected();
     // Bounded: a charger that stopped reading leaves no room for the close frame.
     let _ = tokio::time::timeout(
         CLOSE_GRACE,
@@ -240,10 +234,7 @@ async fn on_text(
     send_deadline: Duration,
 ) -> bool {
     let identity = handle.identity.as_str();
-    ctx.shared
-        .metrics
-        .frames_in
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    ctx.shared.metrics.frame_in();
     match Frame::parse(text) {
         Ok(Frame::Call(call)) => {
             tracing::debug!(identity, action = %call.action, message_id = %call.message_id, direction = "in", frame = %text, "ocpp call");
@@ -255,11 +246,22 @@ async fn on_text(
                 }),
                 Err(error) => Frame::CallError(error),
             };
+            let outcome = if matches!(answer, Frame::CallResult(_)) {
+                "result"
+            } else {
+                "error"
+            };
+            // Unknown actions share one label: a charger must not grow the series set.
+            let action_label = match &answer {
+                Frame::CallError(e) if e.code == ocpp::ErrorCode::NotImplemented => "other",
+                _ => call.action.as_str(),
+            };
+            ctx.shared.metrics.inbound(action_label, outcome);
             tracing::info!(
                 identity,
                 action = %call.action,
                 message_id = %call.message_id,
-                outcome = if matches!(answer, Frame::CallResult(_)) { "result" } else { "error" },
+                outcome,
                 latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
                 "served charger call"
             );
@@ -287,6 +289,7 @@ async fn on_text(
         Err(e) => {
             let answer: Option<CallError> = e.to_call_error();
             tracing::warn!(identity, error = %e, "malformed frame");
+            ctx.shared.metrics.inbound("unknown", "malformed");
             if let Some(answer) = answer {
                 return send(session, identity, &Frame::CallError(answer), send_deadline).await;
             }

@@ -100,13 +100,15 @@ impl Gateway {
         timeout: Duration,
     ) -> Result<Value, CallFailure> {
         let timeout_ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
-        let handle = self
-            .registry
-            .get(station_id)
-            .ok_or(CallFailure::NotConnected)?;
-        let _slot = tokio::time::timeout(timeout, handle.call_slot.lock())
-            .await
-            .map_err(|_| CallFailure::Timeout(timeout_ms))?;
+        let metrics = &self.shared.metrics;
+        let Some(handle) = self.registry.get(station_id) else {
+            metrics.outbound(action, "not_connected", None);
+            return Err(CallFailure::NotConnected);
+        };
+        let Ok(_slot) = tokio::time::timeout(timeout, handle.call_slot.lock()).await else {
+            metrics.outbound(action, "timeout", None);
+            return Err(CallFailure::Timeout(timeout_ms));
+        };
         let message_id = new_message_id();
         let (tx, rx) = oneshot::channel();
         if let Ok(mut pending) = handle.pending.lock() {
@@ -125,19 +127,18 @@ impl Gateway {
             Ok(Ok(())) => {}
             Ok(Err(_)) => {
                 handle.take_pending(&message_id);
+                metrics.outbound(action, "disconnected", None);
                 return Err(CallFailure::Disconnected);
             }
             Err(_) => {
                 handle.take_pending(&message_id);
                 tracing::warn!(identity = %handle.identity, action, message_id, "ocpp call could not be sent: the charger is not reading");
+                metrics.outbound(action, "timeout", None);
                 return Err(CallFailure::Timeout(timeout_ms));
             }
         }
-        self.shared
-            .metrics
-            .calls_sent
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        match tokio::time::timeout(timeout, rx).await {
+        let sent = std::time::Instant::now();
+        let result = match tokio::time::timeout(timeout, rx).await {
             Ok(Ok(answer)) => answer,
             Ok(Err(_)) => Err(CallFailure::Disconnected),
             Err(_) => {
@@ -145,7 +146,24 @@ impl Gateway {
                 tracing::warn!(identity = %handle.identity, action, message_id, "ocpp call timed out");
                 Err(CallFailure::Timeout(timeout_ms))
             }
-        }
+        };
+        let latency = sent.elapsed();
+        let (outcome, answered) = match &result {
+            Ok(_) => ("result", true),
+            Err(CallFailure::CallError { .. }) => ("callerror", true),
+            Err(CallFailure::Timeout(_)) => ("timeout", false),
+            Err(_) => ("disconnected", false),
+        };
+        metrics.outbound(action, outcome, answered.then_some(latency.as_secs_f64()));
+        tracing::info!(
+            identity = %handle.identity,
+            action,
+            message_id,
+            outcome,
+            latency_us = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX),
+            "ocpp call answered"
+        );
+        result
     }
 
     /// Closes this instance's connection of a station if it is older than `generation`

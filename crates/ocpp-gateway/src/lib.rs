@@ -11,10 +11,10 @@ mod connection;
 mod error;
 mod gateway;
 pub mod handlers;
+mod metrics;
 mod registry;
 mod upgrade;
 
-use std::sync::atomic::{AtomicI64, AtomicU64};
 use std::sync::Arc;
 
 use actix_web::web;
@@ -25,15 +25,8 @@ use tokio_util::sync::CancellationToken;
 pub use config::GatewayConfig;
 pub use error::CallFailure;
 pub use gateway::{Gateway, GatewayEvent};
+pub use metrics::{Metrics, MetricsError};
 pub use upgrade::{identity_from_path, VerifiedClientCertificate, SUBPROTOCOL};
-
-/// Counters the gateway keeps (exported by the binary).
-#[derive(Debug, Default)]
-pub struct Metrics {
-    pub connected: AtomicI64,
-    pub frames_in: AtomicU64,
-    pub calls_sent: AtomicU64,
-}
 
 /// State shared by the handshake, every connection task and the `Gateway` handle.
 pub(crate) struct Shared {
@@ -41,11 +34,19 @@ pub(crate) struct Shared {
     pub(crate) config: GatewayConfig,
     pub(crate) shutdown: CancellationToken,
     pub(crate) metrics: Metrics,
+    /// Failed handshake authentications per source address.
+    pub(crate) auth_limiter: model::auth_limit::AuthLimiter,
 }
 
 impl Gateway {
-    /// A gateway over `db`; `shutdown` closes every connection when cancelled.
-    pub fn new(db: Db, config: GatewayConfig, shutdown: CancellationToken) -> Gateway {
+    /// A gateway over `db` counting into `metrics`; `shutdown` closes every connection
+    /// when cancelled.
+    pub fn new(
+        db: Db,
+        config: GatewayConfig,
+        metrics: Metrics,
+        shutdown: CancellationToken,
+    ) -> Gateway {
         let (events, _) = broadcast::channel(4096);
         Gateway {
             registry: Default::default(),
@@ -54,12 +55,13 @@ impl Gateway {
                 db,
                 config,
                 shutdown,
-                metrics: Metrics::default(),
+                metrics,
+                auth_limiter: Default::default(),
             }),
         }
     }
 
-    /// The gateway's counters.
+    /// The process's metrics registry.
     pub fn metrics(&self) -> &Metrics {
         &self.shared.metrics
     }

@@ -5,7 +5,9 @@
 //! Refusals reveal nothing beyond the status: 400 (no `ocpp1.6`, bad identity),
 //! 404 (unknown identity), 401 (missing or wrong credentials, or for a
 //! `client_certificate` station no verified client certificate with its identity as
-//! subject CN).
+//! subject CN), 429 (this address failed authentication too often: after
+//! `model::auth_limit` allows no more failures, every handshake from it is refused until
+//! its window ends). Credentials are never logged.
 
 use std::sync::Arc;
 
@@ -109,6 +111,11 @@ pub async fn handle_upgrade(
 ) -> HttpResponse {
     use actix_web::http::StatusCode;
     let shared = gateway.shared.clone();
+    let peer_ip = req.peer_addr().map(|p| p.ip());
+    if peer_ip.is_some_and(|ip| shared.auth_limiter.is_blocked(ip, shared.db.now_ms())) {
+        tracing::warn!(peer = ?req.peer_addr(), path = req.path(), "handshake refused: too many failed authentications from this address");
+        return refuse(StatusCode::TOO_MANY_REQUESTS);
+    }
     let Some(identity) = identity_from_path(req.path()) else {
         return refuse(StatusCode::BAD_REQUEST);
     };
@@ -148,7 +155,9 @@ pub async fn handle_upgrade(
         return refuse(StatusCode::BAD_REQUEST);
     }
     if !authorised(&req, &station) {
-        tracing::warn!(identity, peer = ?req.peer_addr(), "handshake refused: bad or missing credentials");
+        let blocked =
+            peer_ip.is_some_and(|ip| shared.auth_limiter.record_failure(ip, shared.db.now_ms()));
+        tracing::warn!(identity, peer = ?req.peer_addr(), blocked, "handshake refused: bad or missing credentials");
         return refuse(StatusCode::UNAUTHORIZED);
     }
     let (mut response, session, stream) = match actix_ws::handle(&req, body) {

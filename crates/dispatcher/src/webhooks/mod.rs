@@ -145,6 +145,7 @@ pub struct WebhookWorker {
     config: WebhookConfig,
     client: reqwest::Client,
     waker: WebhookWaker,
+    metrics: Option<ocpp_gateway::Metrics>,
 }
 
 impl WebhookWorker {
@@ -166,7 +167,15 @@ impl WebhookWorker {
             config,
             client,
             waker: WebhookWaker::default(),
+            metrics: None,
         })
+    }
+
+    /// Counts every attempt's outcome in `metrics` (`csms_webhook_deliveries_total`).
+    #[must_use]
+    pub fn with_metrics(mut self, metrics: ocpp_gateway::Metrics) -> WebhookWorker {
+        self.metrics = Some(metrics);
+        self
     }
 
     /// A handle that wakes this worker.

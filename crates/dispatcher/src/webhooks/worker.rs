@@ -26,6 +26,7 @@ struct Shared {
     db: Db,
     config: WebhookConfig,
     client: reqwest::Client,
+    metrics: Option<ocpp_gateway::Metrics>,
 }
 
 pub(super) async fn run(worker: WebhookWorker, shutdown: CancellationToken) {
@@ -34,6 +35,7 @@ pub(super) async fn run(worker: WebhookWorker, shutdown: CancellationToken) {
         db: worker.db,
         config: worker.config,
         client: worker.client,
+        metrics: worker.metrics,
     });
     let lease_ms = shared.config.lease_ms();
     let max_in_flight = shared.config.max_in_flight.max(1);
@@ -109,6 +111,13 @@ async fn attempt(shared: Arc<Shared>, claimed: ClaimedDelivery) {
         error: answer.error,
         outcome,
     };
+    if let Some(metrics) = &shared.metrics {
+        metrics.webhook_delivery(match report.outcome {
+            AttemptOutcome::Delivered => "delivered",
+            AttemptOutcome::RetryAt(_) => "retry",
+            AttemptOutcome::GiveUp => "given_up",
+        });
+    }
     match webhooks::finish_attempt(&shared.db, &claimed, &report, policy.window_ms).await {
         Ok(effects) => {
             if effects.lost_lease {
