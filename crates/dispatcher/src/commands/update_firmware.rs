@@ -3,11 +3,10 @@
 
 use model::actions::{types, Action};
 use ocpp::v16::UpdateFirmwareRequest as Request;
-use ocpp::OcppRequest;
 use serde_json::Value;
 
-use super::request::strict;
-use super::{enqueue, mark_sent, ready_station, Outcome};
+use super::request::{queue_as, send_as_is};
+use super::Outcome;
 use crate::{DispatchError, Dispatcher};
 
 /// Checks and queues the command; returns the action (status `requested`).
@@ -20,36 +19,12 @@ pub async fn queue(
     body: &Value,
     meta_data: Option<Value>,
 ) -> Result<Action, DispatchError> {
-    let station = ready_station(dispatcher, station).await?;
-    let payload = strict::<Request>(body)?;
-    let action = enqueue(
-        dispatcher,
-        &station.id,
-        types::UPDATE_FIRMWARE,
-        payload,
-        meta_data,
-    )
-    .await?;
-    dispatcher.wake(&station.id).await;
-    Ok(action)
+    queue_as::<Request>(dispatcher, station, body, meta_data, types::UPDATE_FIRMWARE).await
 }
 
 pub(super) async fn execute(
     dispatcher: &Dispatcher,
     action: &Action,
 ) -> Result<Outcome, DispatchError> {
-    mark_sent(dispatcher, action).await?;
-    let answer = dispatcher
-        .gateway()
-        .call_raw(
-            &action.chargestation_id,
-            Request::ACTION,
-            action.data.clone(),
-            dispatcher.inner.config.call_timeout,
-        )
-        .await;
-    Ok(match answer {
-        Ok(answer) => Outcome::from_answer(answer),
-        Err(failure) => Outcome::failed(&failure),
-    })
+    send_as_is::<Request>(dispatcher, action).await
 }
