@@ -934,18 +934,19 @@ async fn the_first_boot_triggers_a_full_upload_when_enabled() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn after_a_restart_in_flight_commands_fail_interrupted_and_queued_ones_are_sent() {
-    let mut first = TestApp::spawn_with(|s| s.call_timeout_secs = 30).await;
-    let (id, charger) = first
+/// A charger `CP1` that never answers ChangeConfiguration of `BlinkRepeat`: one change
+/// on the wire (unanswered) and one queued behind it. Returns the station id, the
+/// charger, and the two action ids.
+async fn one_on_the_wire_one_queued(app: &TestApp) -> (String, Charger, String, String) {
+    let (id, charger) = app
         .online_charger("CP1", |c| {
             c.behaviours
                 .insert("BlinkRepeat".into(), KeyBehaviour::NoAnswer);
         })
         .await;
-    let (_, on_wire) = change(&first, &id, json!({"key": "BlinkRepeat", "value": "1"})).await;
+    let (_, on_wire) = change(app, &id, json!({"key": "BlinkRepeat", "value": "1"})).await;
     let (_, queued) = change(
-        &first,
+        app,
         &id,
         json!({"key": "HeartbeatInterval", "value": "700"}),
     )
@@ -954,16 +955,22 @@ async fn after_a_restart_in_flight_commands_fail_interrupted_and_queued_ones_are
         .wait_for_call("ChangeConfiguration", WAIT)
         .await
         .unwrap();
+    let action_id = |body: &Value| body["result"]["_id"].as_str().unwrap().to_owned();
+    (id, charger, action_id(&on_wire), action_id(&queued))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_restart_in_flight_commands_fail_interrupted_and_queued_ones_are_sent() {
+    let mut first = TestApp::spawn_with(|s| s.call_timeout_secs = 30).await;
+    let (_id, charger, on_wire, queued) = one_on_the_wire_one_queued(&first).await;
     first.stop_keep_database().await;
     charger.disconnect().await;
 
     let second = first.spawn_on_same_database(|_| {}).await;
-    let interrupted = second
-        .finished(on_wire["result"]["_id"].as_str().unwrap())
-        .await;
+    let interrupted = second.finished(&on_wire).await;
     assert_eq!(interrupted["status"], "failed");
     assert_eq!(interrupted["response_data"]["error"], "Interrupted");
-    let queued_id = queued["result"]["_id"].as_str().unwrap();
+    let queued_id = queued.as_str();
     let (_, still) = second.get(&format!("/v1.1/actions/{queued_id}")).await;
     assert_eq!(
         still["result"]["status"], "requested",
@@ -989,28 +996,10 @@ async fn after_a_restart_in_flight_commands_fail_interrupted_and_queued_ones_are
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deleting_a_station_cancels_its_queued_commands() {
     let app = TestApp::spawn_with(|s| s.call_timeout_secs = 30).await;
-    let (id, charger) = app
-        .online_charger("CP1", |c| {
-            c.behaviours
-                .insert("BlinkRepeat".into(), KeyBehaviour::NoAnswer);
-        })
-        .await;
-    let (_, on_wire) = change(&app, &id, json!({"key": "BlinkRepeat", "value": "1"})).await;
-    let (_, queued) = change(
-        &app,
-        &id,
-        json!({"key": "HeartbeatInterval", "value": "700"}),
-    )
-    .await;
-    charger
-        .wait_for_call("ChangeConfiguration", WAIT)
-        .await
-        .unwrap();
+    let (id, _charger, on_wire, queued) = one_on_the_wire_one_queued(&app).await;
     let (s, _) = app.delete(&format!("/v1.1/chargestations/{id}")).await;
     assert_eq!(s, 200);
-    let cancelled = app
-        .finished(queued["result"]["_id"].as_str().unwrap())
-        .await;
+    let cancelled = app.finished(&queued).await;
     assert_eq!(
         (
             cancelled["status"].clone(),
@@ -1018,14 +1007,12 @@ async fn deleting_a_station_cancels_its_queued_commands() {
         ),
         (json!("failed"), json!("Cancelled"))
     );
-    let disconnected = app
-        .finished(on_wire["result"]["_id"].as_str().unwrap())
-        .await;
+    let disconnected = app.finished(&on_wire).await;
     assert_eq!(disconnected["response_data"]["error"], "Disconnected");
     let types: Vec<_> = action_events(&app, &id)
         .await
         .into_iter()
-        .filter(|(_, e)| e["data"]["_id"] == queued["result"]["_id"])
+        .filter(|(_, e)| e["data"]["_id"] == queued.as_str())
         .map(|(t, _)| t)
         .collect();
     assert_eq!(
