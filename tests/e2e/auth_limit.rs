@@ -50,6 +50,16 @@ async fn an_address_with_too_many_wrong_api_keys_gets_429_until_the_window_ends(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_limit_of_failed_authentications_is_a_setting() {
+    let app = TestApp::spawn_with(|s| s.api_auth_max_failures = 2).await;
+    for _ in 0..2 {
+        assert_eq!(status_with_key(&app, "wrong-key").await, 401);
+    }
+    assert_eq!(status_with_key(&app, API_KEY).await, 429);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_address_with_too_many_wrong_charger_passwords_gets_429_until_the_window_ends() {
     let clock = ManualClock::new(1_700_000_000_000);
     let app = TestApp::spawn_with_clock(clock.clone(), |_| {}).await;

@@ -128,6 +128,11 @@ impl JsonObject {
     }
 }
 
+/// The highest `paginate_page`: the offset it gives must fit the database's integers
+/// (a larger page once reached the SQL binder as an out-of-range offset, found by
+/// `scripts/api-fuzz`).
+pub const MAX_PAGE: u64 = 1_000_000;
+
 /// Query-string parameters (repeated keys kept in order).
 #[derive(Debug, Default)]
 pub struct Query(HashMap<String, Vec<String>>);
@@ -189,9 +194,11 @@ impl Query {
             page.page = number
                 .parse::<u64>()
                 .ok()
-                .filter(|p| *p >= 1)
+                .filter(|p| (1..=MAX_PAGE).contains(p))
                 .ok_or_else(|| {
-                    ApiError::Unprocessable("'paginate_page' must be an integer >= 1".into())
+                    ApiError::Unprocessable(format!(
+                        "'paginate_page' must be an integer from 1 to {MAX_PAGE}"
+                    ))
                 })?;
         }
         if let Some(sort_by) = self.get("sort_by") {
@@ -280,6 +287,11 @@ mod tests {
         assert!(Query::parse("paginate_limit=1001").page().is_err());
         assert!(Query::parse("paginate_limit=0").page().is_err());
         assert!(Query::parse("paginate_page=0").page().is_err());
+        assert!(Query::parse("paginate_page=1000001").page().is_err());
+        assert!(Query::parse("paginate_page=9223372036854775807")
+            .page()
+            .is_err());
+        assert!(Query::parse("paginate_page=1000000").page().is_ok());
         assert!(Query::parse("sort_order=up").page().is_err());
         let page = Query::parse("paginate_limit=5&paginate_page=3&sort_order=asc")
             .page()

@@ -82,6 +82,17 @@ pub struct Settings {
     /// The desired-configuration profile (TOML `[[desired_configuration]]` entries
     /// `{key, value, enforced}`); the guide's recommended list when absent.
     pub desired_configuration: Option<Vec<DesiredEntry>>,
+    /// Store every OCPP frame in the message log (`CSMS_MESSAGE_LOG_ENABLED`).
+    pub message_log_enabled: bool,
+    /// The most message-log frames kept per chargestation; 0 = no count limit
+    /// (`CSMS_MESSAGE_LOG_MAX_PER_CHARGER`).
+    pub message_log_max_per_charger: u64,
+    /// Message-log frames older than this many hours are deleted; 0 = no age limit
+    /// (`CSMS_MESSAGE_LOG_MAX_AGE_HOURS`).
+    pub message_log_max_age_hours: u64,
+    /// Failed API authentications per source address and minute before that address
+    /// gets 429 (`CSMS_API_AUTH_MAX_FAILURES`).
+    pub api_auth_max_failures: u32,
 }
 
 impl Default for Settings {
@@ -118,6 +129,10 @@ impl Default for Settings {
             max_queue_per_station: 100,
             instance_lease_secs: 30,
             desired_configuration: None,
+            message_log_enabled: true,
+            message_log_max_per_charger: 10_000,
+            message_log_max_age_hours: 168,
+            api_auth_max_failures: model::auth_limit::DEFAULT_MAX_FAILURES,
         }
     }
 }
@@ -285,7 +300,9 @@ mod tests {
             jail.set_env("CSMS_API_LISTEN", "127.0.0.1:2");
             jail.set_env("CSMS_API_KEY", "12345678");
             jail.set_env("CSMS_VERIFY_CHANGES", "false");
+            jail.set_env("CSMS_API_AUTH_MAX_FAILURES", "50");
             let s = Settings::load().map_err(|e| e.to_string())?;
+            assert_eq!(s.api_auth_max_failures, 50);
             assert_eq!(s.api_listen, "127.0.0.1:2");
             assert_eq!(s.call_timeout_secs, 7);
             assert!(s.auto_register);

@@ -11,6 +11,7 @@ use api::ApiState;
 use dispatcher::webhooks::{RetryPolicy, WebhookConfig, WebhookWorker};
 use dispatcher::{Dispatcher, DispatcherConfig};
 use model::{Db, DbOptions};
+use ocpp_gateway::message_log::{MessageLog, MessageLogConfig};
 use ocpp_gateway::{Gateway, GatewayConfig, Metrics};
 use tokio_util::sync::CancellationToken;
 
@@ -123,6 +124,15 @@ pub async fn build_with_db(settings: Settings, db: Db) -> Result<App, StartError
     let instance_id = uuid::Uuid::new_v4().simple().to_string();
     tracing::info!(instance = %instance_id, "starting instance");
 
+    let message_log = MessageLog::new(
+        db.clone(),
+        MessageLogConfig {
+            enabled: settings.message_log_enabled,
+            max_per_station: settings.message_log_max_per_charger,
+            max_age: Duration::from_secs(settings.message_log_max_age_hours.saturating_mul(3600)),
+            ..MessageLogConfig::default()
+        },
+    );
     let gateway = Gateway::new(
         db.clone(),
         GatewayConfig {
@@ -134,6 +144,7 @@ pub async fn build_with_db(settings: Settings, db: Db) -> Result<App, StartError
             max_frame_bytes: settings.ocpp_max_frame_bytes,
             accept_unknown_tokens: settings.accept_unknown_tokens,
             instance_id: instance_id.clone(),
+            message_log: message_log.capture(),
         },
         metrics,
         shutdown.clone(),
@@ -175,7 +186,12 @@ pub async fn build_with_db(settings: Settings, db: Db) -> Result<App, StartError
         dispatcher: dispatcher.clone(),
         ocpp_base_url,
         webhooks: webhook_worker.waker(),
-        auth_limiter: Default::default(),
+        auth_limiter: std::sync::Arc::new(model::auth_limit::AuthLimiter::new(
+            settings.api_auth_max_failures,
+            model::auth_limit::DEFAULT_WINDOW_MS,
+        )),
+        message_log: message_log.live(),
+        shutdown: shutdown.clone(),
     };
     let api_server = HttpServer::new(move || {
         ActixApp::new()
@@ -195,6 +211,7 @@ pub async fn build_with_db(settings: Settings, db: Db) -> Result<App, StartError
     // Spawned last, once nothing can fail any more, so a failed start leaves no task.
     let dispatcher_task = dispatcher.start().await?;
     let webhook_task = webhook_worker.spawn(shutdown.clone());
+    let message_log_task = message_log.spawn(shutdown.clone());
     Ok(App {
         api_addr,
         ocpp_addr,
@@ -204,7 +221,7 @@ pub async fn build_with_db(settings: Settings, db: Db) -> Result<App, StartError
         db,
         gateway,
         initial_api_key,
-        background: vec![dispatcher_task, webhook_task],
+        background: vec![dispatcher_task, webhook_task, message_log_task],
     })
 }
 

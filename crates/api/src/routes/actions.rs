@@ -7,12 +7,15 @@ use model::actions::{self, ActionStatus, ListFilter};
 use crate::body::Query;
 use crate::envelope;
 use crate::error::{ApiError, ApiResult};
+use crate::openapi as doc_params;
+use crate::openapi::schemas as doc;
 use crate::ApiState;
 
 /// One action.
 ///
 /// # Errors
 /// 404.
+#[utoipa::path(get, path = "/v1.1/actions/{id}", tag = "actions", params(("id" = String, Path, description = "The action's `_id`.")), responses((status = 200, body = doc::Envelope<doc::Action>), (status = 404)))]
 pub async fn get(state: web::Data<ApiState>, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let action = actions::get(&state.db, &id).await?;
     Ok(envelope::ok("Success", action.to_json()))
@@ -22,6 +25,7 @@ pub async fn get(state: web::Data<ApiState>, id: web::Path<String>) -> ApiResult
 ///
 /// # Errors
 /// 422 for bad parameters.
+#[utoipa::path(get, path = "/v1.1/actions", tag = "actions", params(("chargestation" = Option<String>, Query, description = "The station's `_id` or endpoint."), ("type" = Option<String>, Query, description = "The action type, e.g. `chargestation.unlock_connector`."), ("status" = Option<String>, Query, description = "`requested`, `completed`, `rejected` or `failed`."), doc_params::Pagination), responses((status = 200, body = doc::ListEnvelope<doc::Action>, headers(("X-Total-Count" = u64, description = "The number of matching items."))), (status = 422)))]
 pub async fn list(state: web::Data<ApiState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let query = Query::parse(req.query_string());
     let chargestation_id = match query.get("chargestation") {

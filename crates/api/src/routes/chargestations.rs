@@ -10,6 +10,8 @@ use serde_json::{json, Value};
 use crate::body::{JsonObject, Query};
 use crate::envelope;
 use crate::error::{ApiError, ApiResult};
+use crate::openapi as doc_params;
+use crate::openapi::schemas as doc;
 use crate::ApiState;
 
 fn parse_security_type(text: &str) -> ApiResult<SecurityType> {
@@ -49,6 +51,7 @@ fn view(state: &ApiState, station: &Chargestation, password: Option<String>) -> 
 ///
 /// # Errors
 /// 400, 409, 422 as CONTRACT §1.
+#[utoipa::path(post, path = "/v1.1/chargestations", tag = "chargestations", request_body = doc::NewChargestation, responses((status = 201, description = "Created; `security.password` is shown this once.", body = doc::Envelope<doc::Chargestation>), (status = 400), (status = 409), (status = 422)))]
 pub async fn create(state: web::Data<ApiState>, body: Bytes) -> ApiResult<HttpResponse> {
     let body = JsonObject::parse(&body)?;
     let security = body.opt_object("security")?;
@@ -86,6 +89,7 @@ pub async fn create(state: web::Data<ApiState>, body: Bytes) -> ApiResult<HttpRe
 ///
 /// # Errors
 /// 422 for bad parameters.
+#[utoipa::path(get, path = "/v1.1/chargestations", tag = "chargestations", params(("online" = Option<bool>, Query, description = "Only connected (or not connected) stations."), ("endpoint" = Option<String>, Query, description = "Only this endpoint."), doc_params::Pagination), responses((status = 200, body = doc::ListEnvelope<doc::Chargestation>, headers(("X-Total-Count" = u64, description = "The number of matching items."))), (status = 422)))]
 pub async fn list(state: web::Data<ApiState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let query = Query::parse(req.query_string());
     let filter = ListFilter {
@@ -102,6 +106,7 @@ pub async fn list(state: web::Data<ApiState>, req: HttpRequest) -> ApiResult<Htt
 ///
 /// # Errors
 /// 404 for an unknown station.
+#[utoipa::path(get, path = "/v1.1/chargestations/{id}", tag = "chargestations", params(("id" = String, Path, example = "CP-1", description = "The station's `_id` or its endpoint (identity).")), responses((status = 200, body = doc::Envelope<doc::Chargestation>), (status = 404)))]
 pub async fn get(state: web::Data<ApiState>, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let station = chargestations::get(&state.db, &id).await?;
     Ok(envelope::ok("Success", view(&state, &station, None)))
@@ -111,6 +116,7 @@ pub async fn get(state: web::Data<ApiState>, id: web::Path<String>) -> ApiResult
 ///
 /// # Errors
 /// 400, 404, 422.
+#[utoipa::path(patch, path = "/v1.1/chargestations/{id}", tag = "chargestations", params(("id" = String, Path, example = "CP-1", description = "The station's `_id` or its endpoint (identity).")), request_body = doc::ChargestationPatch, responses((status = 200, body = doc::Envelope<doc::Chargestation>), (status = 400), (status = 404), (status = 422)))]
 pub async fn patch(
     state: web::Data<ApiState>,
     id: web::Path<String>,
@@ -146,6 +152,7 @@ pub async fn patch(
 ///
 /// # Errors
 /// 404 for an unknown station.
+#[utoipa::path(delete, path = "/v1.1/chargestations/{id}", tag = "chargestations", params(("id" = String, Path, example = "CP-1", description = "The station's `_id` or its endpoint (identity).")), responses((status = 200, description = "Deleted: its connection is closed and its queue cancelled.", body = doc::Envelope<doc::Chargestation>), (status = 404)))]
 pub async fn delete(state: web::Data<ApiState>, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let station = chargestations::get(&state.db, &id).await?;
     state.dispatcher.station_deleted(&station.id).await?;
@@ -160,6 +167,7 @@ pub async fn delete(state: web::Data<ApiState>, id: web::Path<String>) -> ApiRes
 ///
 /// # Errors
 /// 404; 422 when the station does not use basic_auth.
+#[utoipa::path(patch, path = "/v1.1/chargestations/{id}/reset_password", tag = "chargestations", params(("id" = String, Path, example = "CP-1", description = "The station's `_id` or its endpoint (identity).")), responses((status = 200, description = "A new password, in `security.password`, shown this once.", body = doc::Envelope<doc::Chargestation>), (status = 404), (status = 422)))]
 pub async fn reset_password(
     state: web::Data<ApiState>,
     id: web::Path<String>,

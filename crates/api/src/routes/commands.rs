@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 
 use crate::envelope;
 use crate::error::{ApiError, ApiResult};
+use crate::openapi::schemas as doc;
 use crate::ApiState;
 
 /// The body as a JSON object (an empty body is `{}`: several requests have no fields).
@@ -66,6 +67,15 @@ macro_rules! commands {
             }
         )+
 
+        /// The command names of the table, in order (`trigger_message`, ...).
+        pub const COMMANDS: &[&str] = &[$(stringify!($name)),+];
+
+        /// Every route [`configure`] registers (paths inside `/v1.1`), from the same table.
+        pub const ROUTES: &[&str] = &[
+            $(concat!("/chargestations/{id}/", stringify!($name)),)+
+            "/chargestations/{id}/ocpp/{action}",
+        ];
+
         /// Registers every command route (inside the authenticated `/v1.1` scope).
         pub fn configure(cfg: &mut web::ServiceConfig) {
             $(
@@ -111,6 +121,7 @@ commands! {
 /// # Errors
 /// 400, 404, 406, 422 (an action the server may not send, or the field of the payload
 /// that is wrong), 429.
+#[utoipa::path(post, path = "/v1.1/chargestations/{id}/ocpp/{action}", tag = "commands", params(("id" = String, Path, example = "CP-1", description = "The station's `_id` or its endpoint (identity)."), ("action" = String, Path, description = "The OCPP action the server may send, e.g. `UnlockConnector`.")), request_body(content = Object, description = "The raw OCPP payload."), responses((status = 200, description = "The queued action.", body = doc::Envelope<doc::Action>), (status = 400), (status = 404), (status = 406), (status = 422), (status = 429)))]
 pub async fn ocpp(
     state: web::Data<ApiState>,
     path: web::Path<(String, String)>,

@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 use crate::body::{JsonObject, Query};
 use crate::envelope;
 use crate::error::{ApiError, ApiResult};
+use crate::openapi::schemas as doc;
 use crate::ApiState;
 
 fn meta_data(body: &JsonObject) -> ApiResult<Option<Value>> {
@@ -28,6 +29,7 @@ fn meta_data(body: &JsonObject) -> ApiResult<Option<Value>> {
 ///
 /// # Errors
 /// 400, 404, 406, 422, 429.
+#[utoipa::path(method(post, patch), path = "/v1.1/chargestations/{id}/configurations", tag = "configurations", params(("id" = String, Path, example = "CP-1", description = "The station's `_id` or its endpoint (identity)."), ("force" = Option<bool>, Query, description = "Skip the catalogue checks.")), request_body = doc::ConfigurationChange, responses((status = 200, description = "The queued ChangeConfiguration.", body = doc::Envelope<doc::Action>), (status = 400), (status = 404), (status = 406), (status = 422), (status = 429)))]
 pub async fn change(
     state: web::Data<ApiState>,
     id: web::Path<String>,
@@ -54,6 +56,7 @@ pub async fn change(
 ///
 /// # Errors
 /// 404, 406, 422, 429.
+#[utoipa::path(get, path = "/v1.1/chargestations/{id}/configurations", tag = "configurations", params(("id" = String, Path, example = "CP-1", description = "The station's `_id` or its endpoint (identity)."), ("key" = Option<Vec<String>>, Query, explode, description = "Keys to read (repeat the parameter); all keys when absent.")), responses((status = 200, description = "The queued GetConfiguration; read the result with `/configurations/details`.", body = doc::Envelope<doc::Action>), (status = 404), (status = 406), (status = 422), (status = 429)))]
 pub async fn request_upload(
     state: web::Data<ApiState>,
     id: web::Path<String>,
@@ -69,6 +72,7 @@ pub async fn request_upload(
 ///
 /// # Errors
 /// 404.
+#[utoipa::path(get, path = "/v1.1/chargestations/{id}/configurations/details", tag = "configurations", params(("id" = String, Path, example = "CP-1", description = "The station's `_id` or its endpoint (identity).")), responses((status = 200, description = "The last upload with metadata (`[]` before any).", body = doc::Envelope<Vec<doc::ConfigurationDetail>>), (status = 404)))]
 pub async fn details(state: web::Data<ApiState>, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let station = chargestations::get(&state.db, &id).await?;
     let snapshot = station.configuration.unwrap_or_default();
@@ -81,6 +85,7 @@ pub async fn details(state: web::Data<ApiState>, id: web::Path<String>) -> ApiRe
 ///
 /// # Errors
 /// 404.
+#[utoipa::path(get, path = "/v1.1/chargestations/{id}/configurations/drift", tag = "configurations", params(("id" = String, Path, example = "CP-1", description = "The station's `_id` or its endpoint (identity).")), responses((status = 200, description = "Profile keys whose reported value differs from the desired one.", body = doc::Envelope<Vec<doc::DriftItem>>), (status = 404)))]
 pub async fn drift(state: web::Data<ApiState>, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let station = chargestations::get(&state.db, &id).await?;
     let snapshot = station.configuration.unwrap_or_default();
@@ -93,6 +98,7 @@ pub async fn drift(state: web::Data<ApiState>, id: web::Path<String>) -> ApiResu
 ///
 /// # Errors
 /// 404, 406, 429.
+#[utoipa::path(post, path = "/v1.1/chargestations/{id}/configurations/apply_desired", tag = "configurations", params(("id" = String, Path, example = "CP-1", description = "The station's `_id` or its endpoint (identity).")), responses((status = 200, description = "One queued change per drifted writable key.", body = doc::Envelope<Vec<doc::Action>>), (status = 404), (status = 406), (status = 429)))]
 pub async fn apply_desired(
     state: web::Data<ApiState>,
     id: web::Path<String>,
@@ -109,6 +115,7 @@ pub async fn apply_desired(
 ///
 /// # Errors
 /// 400, 404, 406, 422, 429.
+#[utoipa::path(post, path = "/v1.1/chargestations/{id}/reset", tag = "configurations", params(("id" = String, Path, example = "CP-1", description = "The station's `_id` or its endpoint (identity).")), request_body = doc::ResetRequest, responses((status = 200, description = "The queued Reset.", body = doc::Envelope<doc::Action>), (status = 400), (status = 404), (status = 406), (status = 422), (status = 429)))]
 pub async fn reset(
     state: web::Data<ApiState>,
     id: web::Path<String>,

@@ -11,6 +11,7 @@ use crate::ApiState;
 ///
 /// # Errors
 /// 500 when the exposition cannot be encoded.
+#[utoipa::path(get, path = "/metrics", tag = "service", responses((status = 200, description = "The Prometheus text exposition.", content_type = "text/plain", body = String), (status = 500)))]
 pub async fn metrics(state: web::Data<ApiState>) -> ApiResult<HttpResponse> {
     let metrics = state.dispatcher.gateway().metrics();
     match model::metrics::queue_depths(&state.db).await {

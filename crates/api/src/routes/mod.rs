@@ -5,6 +5,7 @@ pub mod chargestations;
 pub mod commands;
 pub mod configurations;
 pub mod health;
+pub mod messages;
 pub mod metrics;
 pub mod tokens;
 pub mod transactions;

@@ -10,6 +10,8 @@ use serde_json::Value;
 use crate::body::{JsonObject, Query};
 use crate::envelope;
 use crate::error::{ApiError, ApiResult};
+use crate::openapi as doc_params;
+use crate::openapi::schemas as doc;
 use crate::ApiState;
 
 fn status(text: &str, field: &str) -> ApiResult<TokenStatus> {
@@ -60,6 +62,7 @@ fn meta_data(value: &Value) -> ApiResult<Value> {
 ///
 /// # Errors
 /// 400, 409 (the idTag exists, in any case), 422 naming the field.
+#[utoipa::path(post, path = "/v1.1/tokens", tag = "tokens", request_body = doc::NewToken, responses((status = 201, body = doc::Envelope<doc::Token>), (status = 400), (status = 409), (status = 422)))]
 pub async fn create(state: web::Data<ApiState>, body: Bytes) -> ApiResult<HttpResponse> {
     let body = JsonObject::parse(&body)?;
     let new = NewToken {
@@ -87,6 +90,7 @@ pub async fn create(state: web::Data<ApiState>, body: Bytes) -> ApiResult<HttpRe
 ///
 /// # Errors
 /// 422 for bad parameters.
+#[utoipa::path(get, path = "/v1.1/tokens", tag = "tokens", params(("idTag" = Option<String>, Query, description = "Only this idTag (case-insensitive)."), ("status" = Option<doc::TokenStatus>, Query), doc_params::Pagination), responses((status = 200, body = doc::ListEnvelope<doc::Token>, headers(("X-Total-Count" = u64, description = "The number of matching items."))), (status = 422)))]
 pub async fn list(state: web::Data<ApiState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let query = Query::parse(req.query_string());
     let filter = ListFilter {
@@ -108,6 +112,7 @@ pub async fn list(state: web::Data<ApiState>, req: HttpRequest) -> ApiResult<Htt
 ///
 /// # Errors
 /// 404.
+#[utoipa::path(get, path = "/v1.1/tokens/{id}", tag = "tokens", params(("id" = String, Path, example = "TAG-1", description = "The token's `_id` or its idTag.")), responses((status = 200, body = doc::Envelope<doc::Token>), (status = 404)))]
 pub async fn get(state: web::Data<ApiState>, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let token = tokens::get(&state.db, &id).await?;
     Ok(envelope::ok("Success", token.to_json(state.db.now_ms())))
@@ -118,6 +123,7 @@ pub async fn get(state: web::Data<ApiState>, id: web::Path<String>) -> ApiResult
 ///
 /// # Errors
 /// 400, 404, 422 naming the field.
+#[utoipa::path(patch, path = "/v1.1/tokens/{id}", tag = "tokens", params(("id" = String, Path, example = "TAG-1", description = "The token's `_id` or its idTag.")), request_body = doc::TokenPatch, responses((status = 200, body = doc::Envelope<doc::Token>), (status = 400), (status = 404), (status = 422)))]
 pub async fn patch(
     state: web::Data<ApiState>,
     id: web::Path<String>,
@@ -154,6 +160,7 @@ pub async fn patch(
 ///
 /// # Errors
 /// 404.
+#[utoipa::path(delete, path = "/v1.1/tokens/{id}", tag = "tokens", params(("id" = String, Path, example = "TAG-1", description = "The token's `_id` or its idTag.")), responses((status = 200, body = doc::Envelope<doc::Token>), (status = 404)))]
 pub async fn delete(state: web::Data<ApiState>, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let token = tokens::get(&state.db, &id).await?;
     tokens::delete(&state.db, &token.id).await?;
@@ -161,19 +168,4 @@ pub async fn delete(state: web::Data<ApiState>, id: web::Path<String>) -> ApiRes
         "Token deleted",
         token.to_json(state.db.now_ms()),
     ))
-}
-
-/// Registers the token routes (inside the authenticated `/v1.1` scope).
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/tokens")
-            .route(web::post().to(create))
-            .route(web::get().to(list)),
-    )
-    .service(
-        web::resource("/tokens/{id}")
-            .route(web::get().to(get))
-            .route(web::patch().to(patch))
-            .route(web::delete().to(delete)),
-    );
 }

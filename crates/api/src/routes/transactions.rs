@@ -8,12 +8,15 @@ use model::transactions::{self, ListFilter};
 use crate::body::Query;
 use crate::envelope;
 use crate::error::ApiResult;
+use crate::openapi as doc_params;
+use crate::openapi::schemas as doc;
 use crate::ApiState;
 
 /// A page of transactions (without meter values).
 ///
 /// # Errors
 /// 422 for bad parameters.
+#[utoipa::path(get, path = "/v1.1/transactions", tag = "transactions", params(("chargestation" = Option<String>, Query, description = "The station's `_id` or endpoint."), ("active" = Option<bool>, Query, description = "Only ongoing (or finished) transactions."), doc_params::Pagination), responses((status = 200, body = doc::ListEnvelope<doc::Transaction>, headers(("X-Total-Count" = u64, description = "The number of matching items."))), (status = 422)))]
 pub async fn list(state: web::Data<ApiState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let query = Query::parse(req.query_string());
     let chargestation_id = match query.get("chargestation") {
@@ -39,6 +42,7 @@ pub async fn list(state: web::Data<ApiState>, req: HttpRequest) -> ApiResult<Htt
 ///
 /// # Errors
 /// 404.
+#[utoipa::path(get, path = "/v1.1/transactions/{id}", tag = "transactions", params(("id" = String, Path, description = "The transaction's `_id` or its transactionId.")), responses((status = 200, description = "With its meter values.", body = doc::Envelope<doc::Transaction>), (status = 404)))]
 pub async fn get(state: web::Data<ApiState>, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let transaction = transactions::get(&state.db, &id).await?;
     let meter_values = transactions::meter_values(&state.db, &transaction).await?;
@@ -46,10 +50,4 @@ pub async fn get(state: web::Data<ApiState>, id: web::Path<String>) -> ApiResult
         "Success",
         transaction.to_json(Some(meter_values)),
     ))
-}
-
-/// Registers the transaction routes (inside the authenticated `/v1.1` scope).
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/transactions").route(web::get().to(list)))
-        .service(web::resource("/transactions/{id}").route(web::get().to(get)));
 }

@@ -9,6 +9,8 @@ use serde_json::Value;
 use crate::body::{JsonObject, Query};
 use crate::envelope;
 use crate::error::{ApiError, ApiResult};
+use crate::openapi as doc_params;
+use crate::openapi::schemas as doc;
 use crate::ApiState;
 
 /// `description`: absent → `None`; `null` → `Some(None)` (remove); a string → set.
@@ -32,6 +34,7 @@ fn description(body: &JsonObject) -> ApiResult<Option<Option<String>>> {
 ///
 /// # Errors
 /// 400 for a body that is not a JSON object; 422 naming a bad field.
+#[utoipa::path(post, path = "/v1.1/webhooks", tag = "webhooks", request_body = doc::NewWebhook, responses((status = 201, description = "Created, with its secret.", body = doc::Envelope<doc::Webhook>), (status = 400), (status = 422)))]
 pub async fn create(state: web::Data<ApiState>, body: Bytes) -> ApiResult<HttpResponse> {
     let body = JsonObject::parse(&body)?;
     let new = NewEndpoint {
@@ -51,6 +54,7 @@ pub async fn create(state: web::Data<ApiState>, body: Bytes) -> ApiResult<HttpRe
 ///
 /// # Errors
 /// 422 for bad parameters.
+#[utoipa::path(get, path = "/v1.1/webhooks", tag = "webhooks", params(doc_params::Pagination), responses((status = 200, body = doc::ListEnvelope<doc::Webhook>, headers(("X-Total-Count" = u64, description = "The number of matching items."))), (status = 422)))]
 pub async fn list(state: web::Data<ApiState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let page = Query::parse(req.query_string()).page()?;
     let (endpoints, total) = webhooks::list(&state.db, &page).await?;
@@ -62,6 +66,7 @@ pub async fn list(state: web::Data<ApiState>, req: HttpRequest) -> ApiResult<Htt
 ///
 /// # Errors
 /// 404 for an unknown endpoint.
+#[utoipa::path(get, path = "/v1.1/webhooks/{id}", tag = "webhooks", params(("id" = String, Path, description = "The endpoint's `_id`.")), responses((status = 200, body = doc::Envelope<doc::Webhook>), (status = 404)))]
 pub async fn get(state: web::Data<ApiState>, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let endpoint = webhooks::get(&state.db, &id).await?;
     Ok(envelope::ok("Success", endpoint.to_json(true)))
@@ -72,6 +77,7 @@ pub async fn get(state: web::Data<ApiState>, id: web::Path<String>) -> ApiResult
 ///
 /// # Errors
 /// 400, 404, 422.
+#[utoipa::path(patch, path = "/v1.1/webhooks/{id}", tag = "webhooks", params(("id" = String, Path, description = "The endpoint's `_id`.")), request_body = doc::WebhookPatch, responses((status = 200, body = doc::Envelope<doc::Webhook>), (status = 400), (status = 404), (status = 422)))]
 pub async fn patch(
     state: web::Data<ApiState>,
     id: web::Path<String>,
@@ -109,6 +115,7 @@ pub async fn patch(
 ///
 /// # Errors
 /// 404 for an unknown endpoint.
+#[utoipa::path(delete, path = "/v1.1/webhooks/{id}", tag = "webhooks", params(("id" = String, Path, description = "The endpoint's `_id`.")), responses((status = 200, body = doc::Envelope<doc::Webhook>), (status = 404)))]
 pub async fn delete(state: web::Data<ApiState>, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let endpoint = webhooks::delete(&state.db, &id).await?;
     Ok(envelope::ok(
@@ -121,6 +128,7 @@ pub async fn delete(state: web::Data<ApiState>, id: web::Path<String>) -> ApiRes
 ///
 /// # Errors
 /// 404 for an unknown endpoint; 422 for bad parameters.
+#[utoipa::path(get, path = "/v1.1/webhooks/{id}/deliveries", tag = "webhooks", params(("id" = String, Path, description = "The endpoint's `_id`."), ("status" = Option<String>, Query, description = "`pending`, `delivered` or `failed`."), doc_params::Pagination), responses((status = 200, description = "Newest first.", body = doc::ListEnvelope<doc::Delivery>, headers(("X-Total-Count" = u64, description = "The number of matching items."))), (status = 404), (status = 422)))]
 pub async fn deliveries(
     state: web::Data<ApiState>,
     id: web::Path<String>,
@@ -148,6 +156,7 @@ pub async fn deliveries(
 ///
 /// # Errors
 /// 404 for an unknown endpoint or delivery.
+#[utoipa::path(post, path = "/v1.1/webhooks/{id}/deliveries/{delivery_id}/redeliver", tag = "webhooks", params(("id" = String, Path, description = "The endpoint's `_id`."), ("delivery_id" = String, Path, description = "The delivery's `_id`.")), responses((status = 200, description = "Re-queued as pending, due now.", body = doc::Envelope<doc::Delivery>), (status = 404)))]
 pub async fn redeliver(
     state: web::Data<ApiState>,
     path: web::Path<(String, String)>,
