@@ -8,6 +8,7 @@ mod m0001_initial;
 mod m0002_webhook_retry_window;
 mod m0003_tokens_transactions;
 mod m0004_instances;
+mod m0005_message_log;
 
 /// The project's migrator: apply with `Migrator::up(&db, None)`.
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_webhook_retry_window::Migration),
             Box::new(m0003_tokens_transactions::Migration),
             Box::new(m0004_instances::Migration),
+            Box::new(m0005_message_log::Migration),
         ]
     }
 }

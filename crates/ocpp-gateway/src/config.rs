@@ -21,6 +21,9 @@ pub struct GatewayConfig {
     pub instance_id: String,
     /// Answer `Accepted` for idTags we do not know (`CSMS_ACCEPT_UNKNOWN_TOKENS`).
     pub accept_unknown_tokens: bool,
+    /// Where frames are captured for the message log (disabled by default; built by
+    /// [`crate::message_log::MessageLog`]).
+    pub message_log: crate::message_log::MessageCapture,
 }
 
 impl Default for GatewayConfig {
@@ -34,6 +37,7 @@ impl Default for GatewayConfig {
             max_frame_bytes: 8 * 1024 * 1024,
             accept_unknown_tokens: true,
             instance_id: "local".into(),
+            message_log: crate::message_log::MessageCapture::disabled(),
         }
     }
 }

@@ -11,8 +11,10 @@ use ocpp::frame::{CallError, Frame};
 use tokio::time::Instant;
 
 use crate::handlers::{self, HandlerContext};
-use crate::registry::{Registered, SessionHandle};
+use crate::message_log::masked_text;
+use crate::registry::{PendingCall, Registered, SessionHandle};
 use crate::{CallFailure, Gateway, GatewayEvent};
+use model::message_log::Direction;
 
 /// How often at most `lastMessageAt` is written per connection.
 const LAST_MESSAGE_WRITE_EVERY: Duration = Duration::from_secs(10);
@@ -210,11 +212,16 @@ async fn run(
     }
 }
 
-/// Sends a frame; `false` when it could not be handed to the socket within `deadline`
-/// (the charger stopped reading), so the connection must end.
-async fn send(session: &mut Session, identity: &str, frame: &Frame, deadline: Duration) -> bool {
-    let text = frame.to_text();
-    tracing::debug!(identity, message_id = frame.message_id(), direction = "out", frame = %text, "ocpp frame");
+/// Sends a frame's text; `false` when it could not be handed to the socket within
+/// `deadline` (the charger stopped reading), so the connection must end.
+async fn send(
+    session: &mut Session,
+    identity: &str,
+    message_id: &str,
+    text: String,
+    deadline: Duration,
+) -> bool {
+    tracing::debug!(identity, message_id, direction = "out", frame = %masked_text(&text), "ocpp frame");
     match tokio::time::timeout(deadline, session.text(text)).await {
         Ok(Ok(())) => true,
         Ok(Err(_)) => {
@@ -234,11 +241,14 @@ async fn on_text(
     send_deadline: Duration,
 ) -> bool {
     let identity = handle.identity.as_str();
-    ctx.shared.metrics.frame_in();
+    let shared = &ctx.shared;
+    let station_id = handle.station_id.as_str();
+    shared.metrics.frame_in();
     match Frame::parse(text) {
         Ok(Frame::Call(call)) => {
-            tracing::debug!(identity, action = %call.action, message_id = %call.message_id, direction = "in", frame = %text, "ocpp call");
+            tracing::debug!(identity, action = %call.action, message_id = %call.message_id, direction = "in", frame = %masked_text(text), "ocpp call");
             let started = Instant::now();
+            shared.capture_frame(station_id, identity, Direction::In, text, None, None);
             let answer = match handlers::route(ctx, &call).await {
                 Ok(payload) => Frame::CallResult(ocpp::frame::CallResult {
                     message_id: call.message_id.clone(),
@@ -265,35 +275,100 @@ async fn on_text(
                 latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
                 "served charger call"
             );
-            return send(session, identity, &answer, send_deadline).await;
+            let answer_text = answer.to_text();
+            shared.capture_frame(
+                station_id,
+                identity,
+                Direction::Out,
+                &answer_text,
+                Some(&call.action),
+                Some(started.elapsed()),
+            );
+            return send(
+                session,
+                identity,
+                &call.message_id,
+                answer_text,
+                send_deadline,
+            )
+            .await;
         }
-        Ok(Frame::CallResult(result)) => match handle.take_pending(&result.message_id) {
-            Some(waiter) => {
-                let _ = waiter.send(Ok(result.payload));
+        Ok(Frame::CallResult(result)) => {
+            let pending = handle.take_pending(&result.message_id);
+            capture_answer(ctx, handle, text, pending.as_ref());
+            match pending {
+                Some(waiter) => {
+                    let _ = waiter.responder.send(Ok(result.payload));
+                }
+                None => {
+                    tracing::warn!(identity, message_id = %result.message_id, "late or unknown CALLRESULT dropped")
+                }
             }
-            None => {
-                tracing::warn!(identity, message_id = %result.message_id, "late or unknown CALLRESULT dropped")
+        }
+        Ok(Frame::CallError(error)) => {
+            let pending = handle.take_pending(&error.message_id);
+            capture_answer(ctx, handle, text, pending.as_ref());
+            match pending {
+                Some(waiter) => {
+                    let _ = waiter.responder.send(Err(CallFailure::CallError {
+                        code: error.code,
+                        description: error.description,
+                    }));
+                }
+                None => {
+                    tracing::warn!(identity, message_id = %error.message_id, "late or unknown CALLERROR dropped")
+                }
             }
-        },
-        Ok(Frame::CallError(error)) => match handle.take_pending(&error.message_id) {
-            Some(waiter) => {
-                let _ = waiter.send(Err(CallFailure::CallError {
-                    code: error.code,
-                    description: error.description,
-                }));
-            }
-            None => {
-                tracing::warn!(identity, message_id = %error.message_id, "late or unknown CALLERROR dropped")
-            }
-        },
+        }
         Err(e) => {
+            shared.capture_frame(station_id, identity, Direction::In, text, None, None);
             let answer: Option<CallError> = e.to_call_error();
             tracing::warn!(identity, error = %e, "malformed frame");
-            ctx.shared.metrics.inbound("unknown", "malformed");
+            shared.metrics.inbound("unknown", "malformed");
             if let Some(answer) = answer {
-                return send(session, identity, &Frame::CallError(answer), send_deadline).await;
+                let message_id = answer.message_id.clone();
+                let answer_text = Frame::CallError(answer).to_text();
+                if shared.config.message_log.is_enabled() {
+                    shared.capture_frame(
+                        station_id,
+                        identity,
+                        Direction::Out,
+                        &answer_text,
+                        malformed_call_action(text).as_deref(),
+                        None,
+                    );
+                }
+                return send(session, identity, &message_id, answer_text, send_deadline).await;
             }
         }
     }
     true
+}
+
+/// Captures a charger's answer to one of our CALLs, named by the CALL's action and
+/// timed from it when the CALL is still awaited (a late answer has neither).
+fn capture_answer(
+    ctx: &HandlerContext,
+    handle: &SessionHandle,
+    text: &str,
+    pending: Option<&PendingCall>,
+) {
+    ctx.shared.capture_frame(
+        &handle.station_id,
+        &handle.identity,
+        Direction::In,
+        text,
+        pending.map(|p| p.action.as_str()),
+        pending.map(|p| p.sent_at.elapsed()),
+    );
+}
+
+/// The action of a malformed frame that still looks like a CALL (`[2, id, "Action", …]`),
+/// so the message log can name the CALLERROR answering it.
+fn malformed_call_action(text: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(text).ok()?;
+    let items = value.as_array()?;
+    (items.first()?.as_u64()? == 2)
+        .then(|| items.get(2)?.as_str().map(str::to_owned))
+        .flatten()
 }

@@ -9,8 +9,10 @@ use ocpp::OcppRequest;
 use serde_json::Value;
 use tokio::sync::{broadcast, oneshot};
 
-use crate::registry::Registry;
+use crate::message_log::masked_text;
+use crate::registry::{PendingCall, Registry};
 use crate::CallFailure;
+use model::message_log::Direction;
 
 /// Something that happened on the charger side that other parts react to.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,25 +23,6 @@ pub enum GatewayEvent {
     Booted { station_id: String, boot_count: i64 },
     /// A charger's connection ended (and no newer one replaced it).
     Disconnected { station_id: String },
-}
-
-/// The frame as it may be logged: the value of a write-only key (`AuthorizationKey`)
-/// in a ChangeConfiguration is masked.
-fn redacted(frame: &Frame, text: &str) -> String {
-    if let Frame::Call(call) = frame {
-        let secret = call.action == "ChangeConfiguration"
-            && call
-                .payload
-                .get("key")
-                .and_then(Value::as_str)
-                .is_some_and(|k| k.eq_ignore_ascii_case("AuthorizationKey"));
-        if secret {
-            let mut masked = call.clone();
-            masked.payload["value"] = Value::String("********".into());
-            return Frame::Call(masked).to_text();
-        }
-    }
-    text.to_owned()
 }
 
 /// A cheap, cloneable handle to the connected chargers.
@@ -112,7 +95,14 @@ impl Gateway {
         let message_id = new_message_id();
         let (tx, rx) = oneshot::channel();
         if let Ok(mut pending) = handle.pending.lock() {
-            pending.insert(message_id.clone(), tx);
+            pending.insert(
+                message_id.clone(),
+                PendingCall {
+                    responder: tx,
+                    action: action.to_owned(),
+                    sent_at: std::time::Instant::now(),
+                },
+            );
         }
         let frame = Frame::Call(Call {
             message_id: message_id.clone(),
@@ -120,7 +110,15 @@ impl Gateway {
             payload,
         });
         let text = frame.to_text();
-        tracing::debug!(identity = %handle.identity, action, message_id, direction = "out", frame = %redacted(&frame, &text), "ocpp call");
+        tracing::debug!(identity = %handle.identity, action, message_id, direction = "out", frame = %masked_text(&text), "ocpp call");
+        self.shared.capture_frame(
+            &handle.station_id,
+            &handle.identity,
+            Direction::Out,
+            &text,
+            Some(action),
+            None,
+        );
         let mut session = handle.session.clone();
         // Bounded: a charger that stopped reading must not hold the call (and its queue).
         match tokio::time::timeout(timeout, session.text(text)).await {

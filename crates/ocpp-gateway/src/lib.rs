@@ -2,7 +2,9 @@
 //!
 //! Handshake (`upgrade`), one task per connection (`connection`), the session registry
 //! (`registry`), inbound handlers with one file per action (`handlers`), and the
-//! outbound `Gateway` handle with one CALL in flight per charger (`gateway`).
+//! outbound `Gateway` handle with one CALL in flight per charger (`gateway`), and the
+//! capture of every frame for the message log, written in batches off the connection
+//! task (`message_log`).
 //! The gateway does not decide what to send to chargers — the dispatcher does — and it
 //! makes no HTTP requests of its own.
 
@@ -11,6 +13,7 @@ mod connection;
 mod error;
 mod gateway;
 pub mod handlers;
+pub mod message_log;
 mod metrics;
 mod registry;
 mod upgrade;

@@ -9,7 +9,8 @@
 //! `timeout`, `disconnected`, `not_connected`), `ocpp_outbound_call_timeouts_total
 //! {action}`, `command_queue_depth{station}` and `webhook_outbox_lag_seconds` (set from
 //! the database at scrape time), `webhook_deliveries_total{outcome}` (`delivered`,
-//! `retry`, `given_up`), plus the standard `process_*` series.
+//! `retry`, `given_up`), `message_log_dropped_total` (frames not logged because the
+//! message-log writer was behind), plus the standard `process_*` series.
 
 use prometheus::{
     Encoder, Gauge, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec,
@@ -34,6 +35,7 @@ pub struct Metrics {
     queue_depth: IntGaugeVec,
     webhook_deliveries: IntCounterVec,
     outbox_lag: Gauge,
+    message_log_dropped: IntCounter,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -147,6 +149,13 @@ impl Metrics {
                     "Age of the oldest pending webhook delivery (0 when none)",
                 )?,
             )?,
+            message_log_dropped: register(
+                &registry,
+                IntCounter::new(
+                    "csms_message_log_dropped_total",
+                    "OCPP frames not stored in the message log because its writer was behind",
+                )?,
+            )?,
             registry,
         })
     }
@@ -157,6 +166,15 @@ impl Metrics {
 
     pub(crate) fn charger_disconnected(&self) {
         self.connected.dec();
+    }
+
+    pub(crate) fn message_log_dropped(&self) {
+        self.message_log_dropped.inc();
+    }
+
+    /// Frames dropped from the message log so far (its channel was full).
+    pub fn message_log_dropped_total(&self) -> u64 {
+        self.message_log_dropped.get()
     }
 
     pub(crate) fn frame_in(&self) {

@@ -15,6 +15,16 @@ use crate::CallFailure;
 /// Where a charger's answer to one of our CALLs is delivered.
 pub type Responder = oneshot::Sender<Result<Value, CallFailure>>;
 
+/// One of our CALLs awaiting its answer.
+pub struct PendingCall {
+    /// Where the answer goes.
+    pub responder: Responder,
+    /// The CALL's action (the message log names answers by it).
+    pub action: String,
+    /// When the CALL was written (the answer's round trip is measured from here).
+    pub sent_at: std::time::Instant,
+}
+
 /// The outbound side of one live connection, shared by the connection task and callers.
 #[derive(Clone)]
 pub struct SessionHandle {
@@ -23,7 +33,7 @@ pub struct SessionHandle {
     pub generation: i64,
     pub session: actix_ws::Session,
     /// Our CALLs awaiting an answer, by message id (at most one at a time).
-    pub pending: Arc<Mutex<HashMap<String, Responder>>>,
+    pub pending: Arc<Mutex<HashMap<String, PendingCall>>>,
     /// Held while one of our CALLs is outstanding: one CALL in flight per charger.
     pub call_slot: Arc<tokio::sync::Mutex<()>>,
     /// Cancelled to make the connection task close the socket.
@@ -32,7 +42,7 @@ pub struct SessionHandle {
 
 impl SessionHandle {
     /// Takes the waiter for `message_id`, if one is waiting.
-    pub fn take_pending(&self, message_id: &str) -> Option<Responder> {
+    pub fn take_pending(&self, message_id: &str) -> Option<PendingCall> {
         self.pending
             .lock()
             .map(|mut p| p.remove(message_id))

@@ -6,6 +6,7 @@ pub mod api_key;
 pub mod chargestation;
 pub mod event;
 pub mod instance;
+pub mod message_log;
 pub mod meter_value;
 pub mod token;
 pub mod transaction;
