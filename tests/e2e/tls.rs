@@ -462,3 +462,31 @@ async fn the_start_fails_naming_the_setting_for_a_key_that_does_not_match_or_a_f
         "{bad_ca}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_session_cookie_is_secure_on_an_https_listener() {
+    let pki = Pki::new();
+    let app = TestApp::spawn_with(|s| {
+        s.api_tls_cert = pki.path("server.pem");
+        s.api_tls_key = pki.path("server.key");
+    })
+    .await;
+    let client = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(pki.ca.pem.as_bytes()).unwrap())
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let login = client
+        .post(format!("{}/console/login", app.api))
+        .header("origin", &app.api)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("key={}", e2e_tests::API_KEY))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 303);
+    let cookie = login.headers()["set-cookie"].to_str().unwrap();
+    assert!(cookie.starts_with("csms_console="), "{cookie}");
+    assert!(cookie.ends_with("; Secure"), "{cookie}");
+    app.stop().await;
+}
