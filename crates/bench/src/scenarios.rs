@@ -1,0 +1,830 @@
+//! The scenarios of issue 10, each run against the baseline and csms (on every database
+//! asked for where storage is involved), each bounded in time, each adding a Markdown
+//! section and its targets to the [`Outcome`]. A scenario that does not reach its
+//! outcome (chargers not booted, a webhook never received, a REST call refused) is
+//! recorded as an error and the run goes on with the next one.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use futures_util::future::join_all;
+use tokio::time::Instant;
+
+use crate::error::{BenchError, BenchResult};
+use crate::load::{Fleet, LoadConfig};
+use crate::machine::Machine;
+use crate::receiver::{self, Receiver};
+use crate::report::{ratio, Outcome, Target};
+use crate::server::{Binaries, Database, Server, ServerKind};
+use crate::stats::{self, fmt_micros, Summary};
+
+/// How big each scenario is.
+#[derive(Debug, Clone)]
+pub struct Sizes {
+    /// `smoke`, `medium`, `full`.
+    pub name: &'static str,
+    /// Fleet sizes of the idle-footprint scenario.
+    pub footprint: Vec<usize>,
+    /// Chargers of the reconnect storm.
+    pub storm: usize,
+    /// Chargers sending Heartbeats.
+    pub heartbeat_chargers: usize,
+    /// Back-to-back window.
+    pub heartbeat_window: Duration,
+    /// Fixed 1/s window.
+    pub fixed_rate_window: Duration,
+    /// Configuration changes per charger, and the fleet sizes configured concurrently.
+    pub config_changes: usize,
+    /// Fleet sizes of the configuration path (1 and 100 in full).
+    pub config_fleets: Vec<usize>,
+    /// Chargers and StatusNotifications per charger of the webhook scenario.
+    pub webhook_chargers: usize,
+    /// StatusNotifications per charger.
+    pub webhook_per_charger: u32,
+    /// Keys of the upload scenario and how many uploads.
+    pub upload_keys: usize,
+    /// Uploads.
+    pub upload_repeats: usize,
+    /// Connections per second when a fleet is ramped.
+    pub ramp_per_sec: u32,
+}
+
+impl Sizes {
+    /// `smoke` (seconds, a few chargers: CI), `medium` (1k chargers) or `full` (issue 10
+    /// sizes, up to the open-files limit).
+    pub fn named(name: &str, machine: &Machine) -> Option<Sizes> {
+        match name {
+            "smoke" => Some(Sizes {
+                name: "smoke",
+                footprint: vec![5],
+                storm: 5,
+                heartbeat_chargers: 5,
+                heartbeat_window: Duration::from_secs(2),
+                fixed_rate_window: Duration::from_secs(2),
+                config_changes: 3,
+                config_fleets: vec![1, 3],
+                webhook_chargers: 5,
+                webhook_per_charger: 10,
+                upload_keys: 2_000,
+                upload_repeats: 1,
+                ramp_per_sec: 2_000,
+            }),
+            "medium" => Some(Sizes {
+                name: "medium",
+                footprint: vec![1_000],
+                storm: 1_000,
+                heartbeat_chargers: 1_000,
+                heartbeat_window: Duration::from_secs(10),
+                fixed_rate_window: Duration::from_secs(10),
+                config_changes: 20,
+                config_fleets: vec![1, 100],
+                webhook_chargers: 100,
+                webhook_per_charger: 50,
+                upload_keys: 2_000,
+                upload_repeats: 3,
+                ramp_per_sec: 2_000,
+            }),
+            "full" => {
+                let mut footprint = vec![1_000, 5_000, 10_000];
+                let most = machine.max_chargers();
+                if most > 10_000 {
+                    footprint.push(most);
+                }
+                footprint.retain(|&n| n <= most);
+                Some(Sizes {
+                    name: "full",
+                    footprint,
+                    storm: 10_000.min(most),
+                    heartbeat_chargers: 1_000,
+                    heartbeat_window: Duration::from_secs(20),
+                    fixed_rate_window: Duration::from_secs(30),
+                    config_changes: 100,
+                    config_fleets: vec![1, 100],
+                    webhook_chargers: 100,
+                    webhook_per_charger: 200,
+                    upload_keys: 2_000,
+                    upload_repeats: 10,
+                    ramp_per_sec: 2_000,
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The scenarios, in run order.
+pub const SCENARIOS: [&str; 6] = [
+    "footprint",
+    "storm",
+    "heartbeat",
+    "config",
+    "webhooks",
+    "upload",
+];
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Sizes.
+    pub sizes: Sizes,
+    /// Databases for csms.
+    pub databases: Vec<Database>,
+    /// Programs.
+    pub bins: Binaries,
+    /// Scenarios to run (names of [`SCENARIOS`]).
+    pub scenarios: Vec<String>,
+}
+
+/// Runs every scenario of the plan.
+pub async fn run(plan: &Plan) -> Outcome {
+    let mut outcome = Outcome::default();
+    for name in SCENARIOS {
+        if !plan.scenarios.iter().any(|s| s == name) {
+            continue;
+        }
+        eprintln!("csms-bench: scenario {name}");
+        let started = Instant::now();
+        let result = match name {
+            "footprint" => footprint(plan, &mut outcome).await,
+            "storm" => storm(plan, &mut outcome).await,
+            "heartbeat" => heartbeat(plan, &mut outcome).await,
+            "config" => config_path(plan, &mut outcome).await,
+            "webhooks" => webhooks(plan, &mut outcome).await,
+            _ => upload(plan, &mut outcome).await,
+        };
+        eprintln!(
+            "csms-bench: scenario {name} done in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+        if let Err(e) = result {
+            eprintln!("csms-bench: scenario {name} FAILED: {e}");
+            outcome.errors.push(format!("{name}: {e}"));
+        }
+    }
+    outcome
+}
+
+/// How long a fleet of `n` may take to boot.
+fn boot_timeout(n: usize) -> Duration {
+    Duration::from_secs(60 + (n / 100) as u64)
+}
+
+/// Seconds in the unit that suits them (`–` when not measured).
+fn fmt_secs(secs: f64) -> String {
+    if secs.is_finite() {
+        fmt_micros((secs * 1e6) as u64)
+    } else {
+        "–".into()
+    }
+}
+
+fn kib(k: f64) -> String {
+    if k >= 10_240.0 {
+        format!("{:.1} MiB", k / 1024.0)
+    } else {
+        format!("{k:.0} KiB")
+    }
+}
+
+/// Starts a fleet on `server` and waits until every charger booted.
+async fn booted_fleet(server: &Server, mut config: LoadConfig) -> BenchResult<Fleet> {
+    config.url.clone_from(&server.ocpp_url);
+    let n = config.chargers;
+    let fleet = Fleet::start(config);
+    let boot = fleet.wait_booted(boot_timeout(n)).await;
+    if !boot.all_booted() {
+        let first = boot
+            .first_error
+            .clone()
+            .unwrap_or_else(|| "timed out".into());
+        fleet.close(Duration::from_secs(5)).await;
+        return Err(server.failure(&format!(
+            "{} of {} chargers booted: {first}",
+            boot.booted, boot.chargers
+        )));
+    }
+    Ok(fleet)
+}
+
+fn csms_kinds(plan: &Plan) -> Vec<ServerKind> {
+    plan.databases
+        .iter()
+        .map(|&db| ServerKind::csms(db))
+        .collect()
+}
+
+fn all_kinds(plan: &Plan) -> Vec<ServerKind> {
+    std::iter::once(ServerKind::Baseline)
+        .chain(csms_kinds(plan))
+        .collect()
+}
+
+/// Idle footprint: server RSS per booted charger.
+async fn footprint(plan: &Plan, outcome: &mut Outcome) -> BenchResult<()> {
+    let mut md = String::from(
+        "## Idle footprint\n\nRSS of the server before the fleet connects and after every \
+         charger booted and 2 s passed (ramped at the size's rate, no Heartbeats; csms pings \
+         every 30 s). KiB per charger = (after − before) / chargers.\n\n\
+         | chargers | server | RSS before | RSS after | KiB / charger | vs baseline | threads |\n\
+         |---|---|---|---|---|---|---|\n",
+    );
+    let mut result = Ok(());
+    for &n in &plan.sizes.footprint {
+        let mut baseline_per = 0.0;
+        for kind in all_kinds(plan) {
+            let server = Server::start(&kind, &plan.bins).await?;
+            let before = server.sample()?;
+            let mut config = LoadConfig::new("", "FP-", n);
+            config.ramp_per_sec = Some(plan.sizes.ramp_per_sec);
+            let fleet = match booted_fleet(&server, config).await {
+                Ok(fleet) => fleet,
+                Err(e) => {
+                    server.stop().await;
+                    result = Err(e);
+                    continue;
+                }
+            };
+            tokio::time::sleep(Duration::from_secs(2)).await; // let allocations settle
+            let after = server.sample()?;
+            fleet.close(Duration::from_secs(30)).await;
+            server.stop().await;
+            let per = after.rss_kib.saturating_sub(before.rss_kib) as f64 / n as f64;
+            if kind.label() == "baseline" {
+                baseline_per = per;
+            }
+            let _ = writeln!(
+                md,
+                "| {n} | {} | {} | {} | {per:.1} | {} | {} |",
+                kind.label(),
+                kib(before.rss_kib as f64),
+                kib(after.rss_kib as f64),
+                ratio(per, baseline_per),
+                after.threads
+            );
+            if kind.label() == "csms/sqlite" {
+                outcome.targets.push(Target {
+                    name: format!("idle memory per charger, {n} chargers"),
+                    goal: "≤ 1.5× baseline".into(),
+                    measured: format!(
+                        "{per:.1} KiB vs {baseline_per:.1} KiB ({})",
+                        ratio(per, baseline_per)
+                    ),
+                    met: (baseline_per > 0.0).then_some(per <= 1.5 * baseline_per),
+                });
+            }
+        }
+    }
+    outcome.sections.push(md);
+    result
+}
+
+/// Reconnect storm: every charger known, all reconnect and boot at once.
+async fn storm(plan: &Plan, outcome: &mut Outcome) -> BenchResult<()> {
+    let n = plan.sizes.storm;
+    let mut md = format!(
+        "## Reconnect storm\n\n{n} chargers connect and boot once (ramped), disconnect, then \
+         all reconnect and boot **at once** (firmwareVersion `storm-2`). *Booted* is the \
+         last BootNotification answer; csms answers only after the boot is committed, so it \
+         is also *persisted*. *Confirmed* is when the REST API first showed all {n} online \
+         with `bootInfo.firmwareVersion = storm-2` (reading {n} rows takes part of it).\n\n\
+         | server | chargers | all booted | vs baseline | boot p50 | boot p99 | connect retries | confirmed via REST |\n\
+         |---|---|---|---|---|---|---|---|\n"
+    );
+    let mut baseline_secs = 0.0;
+    for kind in all_kinds(plan) {
+        let server = match Server::start(&kind, &plan.bins).await {
+            Ok(server) => server,
+            Err(e) => {
+                outcome.errors.push(format!("storm: {e}"));
+                continue;
+            }
+        };
+        let result = storm_on(&server, plan, n).await;
+        server.stop().await;
+        let (boot, confirmed) = match result {
+            Ok(r) => r,
+            Err(e) => {
+                outcome.errors.push(format!("storm: {e}"));
+                continue;
+            }
+        };
+        let secs = boot
+            .time_to_all_booted
+            .map_or(f64::NAN, |d| d.as_secs_f64());
+        if kind.label() == "baseline" {
+            baseline_secs = secs;
+        }
+        let _ = writeln!(
+            md,
+            "| {} | {n} | {} | {} | {} | {} | {} | {} |",
+            kind.label(),
+            fmt_secs(secs),
+            ratio(secs, baseline_secs),
+            fmt_micros(boot.boot_latency.p50),
+            fmt_micros(boot.boot_latency.p99),
+            boot.connect_retries,
+            confirmed.map_or_else(|| "–".into(), |d| fmt_secs(d.as_secs_f64()))
+        );
+        if kind.label() == "csms/sqlite" {
+            outcome.targets.push(Target {
+                name: format!("reconnect storm of {n}, booted and persisted"),
+                goal: "≤ 2× baseline".into(),
+                measured: format!(
+                    "{} vs {} ({})",
+                    fmt_secs(secs),
+                    fmt_secs(baseline_secs),
+                    ratio(secs, baseline_secs)
+                ),
+                met: (baseline_secs > 0.0).then_some(secs <= 2.0 * baseline_secs),
+            });
+        }
+    }
+    outcome.sections.push(md);
+    Ok(())
+}
+
+async fn storm_on(
+    server: &Server,
+    plan: &Plan,
+    n: usize,
+) -> BenchResult<(crate::load::BootReport, Option<Duration>)> {
+    let mut first = LoadConfig::new("", "ST-", n);
+    first.ramp_per_sec = Some(plan.sizes.ramp_per_sec);
+    first.firmware = "storm-1".into();
+    booted_fleet(server, first)
+        .await?
+        .close(Duration::from_secs(30))
+        .await;
+    if let Some(rest) = &server.rest {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while rest.count_stations("online=true").await? > 0 {
+            if Instant::now() > deadline {
+                return Err(server.failure("chargers still online 60 s after disconnecting"));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    let mut second = LoadConfig::new(server.ocpp_url.clone(), "ST-", n);
+    second.firmware = "storm-2".into();
+    let fleet = Fleet::start(second);
+    let started = fleet.started();
+    let boot = fleet.wait_booted(boot_timeout(n)).await;
+    if !boot.all_booted() {
+        fleet.close(Duration::from_secs(5)).await;
+        return Err(server.failure(&format!(
+            "storm: {} of {n} booted: {}",
+            boot.booted,
+            boot.first_error
+                .clone()
+                .unwrap_or_else(|| "timed out".into())
+        )));
+    }
+    let mut confirmed = None;
+    if let Some(rest) = &server.rest {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let online = rest.count_stations("online=true").await?;
+            if online as usize >= n {
+                let stations = rest.all_stations().await?;
+                let rebooted = stations
+                    .iter()
+                    .filter(|s| s["bootInfo"]["firmwareVersion"] == "storm-2")
+                    .count();
+                if rebooted >= n {
+                    confirmed = Some(started.elapsed());
+                    break;
+                }
+            }
+            if Instant::now() > deadline {
+                fleet.close(Duration::from_secs(5)).await;
+                return Err(server.failure("storm: the boots were not all persisted after 60 s"));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    fleet.close(Duration::from_secs(30)).await;
+    Ok((boot, confirmed))
+}
+
+/// Heartbeat cost: back-to-back round-trips/s and server CPU per round-trip, then p99 at a
+/// fixed 1/s per charger; csms with the message log on and off.
+async fn heartbeat(plan: &Plan, outcome: &mut Outcome) -> BenchResult<()> {
+    let n = plan.sizes.heartbeat_chargers;
+    let mut md = format!(
+        "## Heartbeat cost\n\n{n} booted chargers send Heartbeats back-to-back (one outstanding \
+         CALL each) for {} s, then at a fixed 1/s each for {} s. CPU µs per round-trip = \
+         server user+system time (from `/proc/<pid>/stat`) over the back-to-back window / \
+         round-trips. `CSMS_MESSAGE_LOG_ENABLED` is set as shown (a csms without the setting \
+         ignores it).\n\n\
+         | server | message log | round-trips/s | CPU µs / round-trip | vs baseline | p50 | p99 | p50 @ 1/s | p99 @ 1/s | max @ 1/s | errors |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|\n",
+        plan.sizes.heartbeat_window.as_secs(),
+        plan.sizes.fixed_rate_window.as_secs()
+    );
+    let mut kinds = vec![(ServerKind::Baseline, "–")];
+    for kind in csms_kinds(plan) {
+        kinds.push((kind.clone().with("CSMS_MESSAGE_LOG_ENABLED", "true"), "on"));
+        kinds.push((kind.with("CSMS_MESSAGE_LOG_ENABLED", "false"), "off"));
+    }
+    let mut baseline_cpu = 0.0;
+    let mut errors = 0;
+    for (kind, log) in kinds {
+        let server = match Server::start(&kind, &plan.bins).await {
+            Ok(server) => server,
+            Err(e) => {
+                outcome.errors.push(format!("heartbeat: {e}"));
+                continue;
+            }
+        };
+        let mut config = LoadConfig::new("", "HB-", n);
+        config.ramp_per_sec = Some(plan.sizes.ramp_per_sec);
+        let mut fleet = match booted_fleet(&server, config).await {
+            Ok(f) => f,
+            Err(e) => {
+                server.stop().await;
+                outcome.errors.push(format!("heartbeat: {e}"));
+                continue;
+            }
+        };
+        let before = server.sample()?;
+        let b2b = fleet.heartbeats(0, plan.sizes.heartbeat_window).await;
+        let after = server.sample()?;
+        let fixed = fleet.heartbeats(1_000, plan.sizes.fixed_rate_window).await;
+        fleet.close(Duration::from_secs(30)).await;
+        server.stop().await;
+        let cpu_us = (after.cpu.saturating_sub(before.cpu)).as_secs_f64() * 1e6
+            / b2b.round_trips.max(1) as f64;
+        if kind.label() == "baseline" {
+            baseline_cpu = cpu_us;
+        }
+        errors += b2b.errors + fixed.errors;
+        if b2b.round_trips == 0 || fixed.round_trips == 0 {
+            outcome.errors.push(format!(
+                "heartbeat: {}: no Heartbeat was answered",
+                kind.label()
+            ));
+        }
+        let _ = writeln!(
+            md,
+            "| {} | {log} | {:.0} | {cpu_us:.1} | {} | {} | {} | {} | {} | {} | {} |",
+            kind.label(),
+            b2b.per_sec(),
+            ratio(cpu_us, baseline_cpu),
+            fmt_micros(b2b.latency.p50),
+            fmt_micros(b2b.latency.p99),
+            fmt_micros(fixed.latency.p50),
+            fmt_micros(fixed.latency.p99),
+            fmt_micros(fixed.latency.max),
+            b2b.errors + fixed.errors
+        );
+        if kind.label() == "csms/sqlite" {
+            outcome.targets.push(Target {
+                name: format!("Heartbeat server CPU per round-trip (message log {log})"),
+                goal: "≤ 1.5× baseline".into(),
+                measured: format!(
+                    "{cpu_us:.1} µs vs {baseline_cpu:.1} µs ({})",
+                    ratio(cpu_us, baseline_cpu)
+                ),
+                met: (baseline_cpu > 0.0).then_some(cpu_us <= 1.5 * baseline_cpu),
+            });
+            outcome.targets.push(Target {
+                name: format!("Heartbeat p99 at {n} × 1/s (message log {log})"),
+                goal: "≤ 0.5 ms".into(),
+                measured: fmt_micros(fixed.latency.p99),
+                met: Some(fixed.latency.p99 <= 500),
+            });
+        }
+    }
+    outcome.sections.push(md);
+    if errors > 0 {
+        return Err(BenchError::failed(format!("{errors} Heartbeats failed")));
+    }
+    Ok(())
+}
+
+/// Configuration path: REST change → ChangeConfiguration → answer → `.accepted` webhook.
+async fn config_path(plan: &Plan, outcome: &mut Outcome) -> BenchResult<()> {
+    let changes = plan.sizes.config_changes;
+    let mut md = format!(
+        "## Configuration path\n\n`POST /v1.1/chargestations/{{id}}/configurations` \
+         (`HeartbeatInterval`) → ChangeConfiguration → `Accepted` → (read-back when \
+         verification is on) → `chargestation.update_configuration.accepted` received by a \
+         local webhook receiver; latency from the POST to the receipt. Each charger makes \
+         {changes} changes one after another; the chargers of a fleet run concurrently. \
+         `CSMS_CONFIG_CHANGE_GAP_MS=0`.\n\n\
+         | server | verify | chargers | changes | p50 | p90 | p99 | max |\n\
+         |---|---|---|---|---|---|---|---|\n"
+    );
+    for db in &plan.databases {
+        for verify in [true, false] {
+            let receiver = Receiver::start().await?;
+            let kind = ServerKind::csms(*db)
+                .with("CSMS_WEBHOOK_URL", receiver.url())
+                .with("CSMS_CONFIG_CHANGE_GAP_MS", "0")
+                .with("CSMS_WEBHOOK_RETRY_BASE_MS", "1000")
+                .with("CSMS_VERIFY_CHANGES", verify.to_string());
+            let server = match Server::start(&kind, &plan.bins).await {
+                Ok(server) => server,
+                Err(e) => {
+                    outcome.errors.push(format!("config: {e}"));
+                    continue;
+                }
+            };
+            let result = config_on(&server, &receiver, &plan.sizes).await;
+            server.stop().await;
+            let verify_text = if verify { "on" } else { "off" };
+            let rows = match result {
+                Ok(rows) => rows,
+                Err(e) => {
+                    outcome.errors.push(format!("config: {e}"));
+                    continue;
+                }
+            };
+            for (chargers, summary) in rows {
+                let _ = writeln!(
+                    md,
+                    "| {} | {verify_text} | {chargers} | {} | {} | {} | {} | {} |",
+                    kind.label(),
+                    summary.count,
+                    fmt_micros(summary.p50),
+                    fmt_micros(summary.p90),
+                    fmt_micros(summary.p99),
+                    fmt_micros(summary.max)
+                );
+                if *db == Database::Sqlite {
+                    let goal_us = if chargers <= 1 { 5_000 } else { 20_000 };
+                    outcome.targets.push(Target {
+                        name: format!("configuration path p99, {chargers} charger(s), verification {verify_text}"),
+                        goal: format!("≤ {}", fmt_micros(goal_us)),
+                        measured: fmt_micros(summary.p99),
+                        met: Some(summary.p99 <= goal_us),
+                    });
+                }
+            }
+        }
+    }
+    outcome.sections.push(md);
+    Ok(())
+}
+
+async fn config_on(
+    server: &Server,
+    receiver: &Receiver,
+    sizes: &Sizes,
+) -> BenchResult<Vec<(usize, Summary)>> {
+    let rest = server.rest()?;
+    let mut rows = Vec::new();
+    for &chargers in &sizes.config_fleets {
+        let fleet = booted_fleet(
+            server,
+            LoadConfig::new("", format!("CF{chargers}-"), chargers),
+        )
+        .await?;
+        let identities: Vec<String> = (0..chargers).map(|i| fleet.config().identity(i)).collect();
+        let runs = identities.iter().map(|identity| async move {
+            let mut latencies = Vec::new();
+            for change in 0..sizes.config_changes {
+                let value = (600 + change).to_string();
+                let start = Instant::now();
+                let action = rest.change_configuration(identity, "HeartbeatInterval", &value).await?;
+                let arrived = receiver
+                    .wait_for(
+                        "chargestation.update_configuration.accepted",
+                        &action,
+                        start + Duration::from_secs(60),
+                    )
+                    .await
+                    .ok_or_else(|| {
+                        BenchError::failed(format!(
+                            "{identity}: no update_configuration.accepted webhook for action {action} within 60 s"
+                        ))
+                    })?;
+                latencies.push(arrived.saturating_duration_since(start));
+            }
+            Ok::<_, BenchError>(latencies)
+        });
+        let results = join_all(runs).await;
+        fleet.close(Duration::from_secs(10)).await;
+        let mut histogram = stats::histogram();
+        for result in results {
+            for latency in result? {
+                stats::record(&mut histogram, latency);
+            }
+        }
+        rows.push((chargers, Summary::of(&histogram)));
+    }
+    Ok(rows)
+}
+
+/// Webhook throughput: a burst of StatusNotifications, each an event, to a local receiver.
+async fn webhooks(plan: &Plan, outcome: &mut Outcome) -> BenchResult<()> {
+    let chargers = plan.sizes.webhook_chargers;
+    let per = plan.sizes.webhook_per_charger;
+    let expected = chargers * per as usize;
+    let mut md = format!(
+        "## Webhook throughput\n\n{chargers} chargers send {per} StatusNotifications each \
+         back-to-back ({expected} `chargestation.connector_status.updated` events, generated \
+         while they are delivered). *Delivered/s* = events / (last receipt − start of the \
+         burst); *lag* = receipt time − the event's `createdAt` (ms resolution).\n\n\
+         | server | events | generated/s | delivered/s | lag p50 | lag p99 | lag max |\n\
+         |---|---|---|---|---|---|---|\n"
+    );
+    for db in &plan.databases {
+        let receiver = Receiver::start().await?;
+        let kind = ServerKind::csms(*db)
+            .with("CSMS_WEBHOOK_URL", receiver.url())
+            .with("CSMS_WEBHOOK_RETRY_BASE_MS", "1000");
+        let server = match Server::start(&kind, &plan.bins).await {
+            Ok(server) => server,
+            Err(e) => {
+                outcome.errors.push(format!("webhooks: {e}"));
+                continue;
+            }
+        };
+        let result = webhooks_on(&server, &receiver, chargers, per).await;
+        server.stop().await;
+        let (generated_per_sec, delivered_per_sec, lag) = match result {
+            Ok(r) => r,
+            Err(e) => {
+                outcome.errors.push(format!("webhooks: {e}"));
+                continue;
+            }
+        };
+        let _ = writeln!(
+            md,
+            "| {} | {expected} | {generated_per_sec:.0} | {delivered_per_sec:.0} | {} | {} | {} |",
+            kind.label(),
+            fmt_micros(lag.p50),
+            fmt_micros(lag.p99),
+            fmt_micros(lag.max)
+        );
+        if *db == Database::Sqlite {
+            outcome.targets.push(Target {
+                name: "webhook delivery".into(),
+                goal: "≥ 5,000 events/s".into(),
+                measured: format!("{delivered_per_sec:.0} events/s"),
+                met: Some(delivered_per_sec >= 5_000.0),
+            });
+            outcome.targets.push(Target {
+                name: "webhook outbox lag p99".into(),
+                goal: "≤ 50 ms".into(),
+                measured: fmt_micros(lag.p99),
+                met: Some(lag.p99 <= 50_000),
+            });
+        }
+    }
+    outcome.sections.push(md);
+    Ok(())
+}
+
+async fn webhooks_on(
+    server: &Server,
+    receiver: &Receiver,
+    chargers: usize,
+    per: u32,
+) -> BenchResult<(f64, f64, Summary)> {
+    const TYPE: &str = "chargestation.connector_status.updated";
+    let mut fleet = booted_fleet(server, LoadConfig::new("", "WH-", chargers)).await?;
+    let settle = Instant::now() + Duration::from_secs(60);
+    if receiver
+        .wait_count("chargestation.online", chargers, settle)
+        .await
+        < chargers
+    {
+        fleet.close(Duration::from_secs(5)).await;
+        return Err(
+            server.failure("webhooks: chargestation.online never received for every charger")
+        );
+    }
+    let before = receiver.count_of(TYPE);
+    let start = Instant::now();
+    let burst = fleet.status_burst(per, Duration::from_secs(120)).await;
+    let expected = before + chargers * per as usize;
+    let got = receiver
+        .wait_count(TYPE, expected, Instant::now() + Duration::from_secs(120))
+        .await;
+    fleet.close(Duration::from_secs(10)).await;
+    if got < expected || burst.errors > 0 {
+        return Err(server.failure(&format!(
+            "webhooks: {} of {} events received, {} StatusNotifications failed",
+            got - before,
+            expected - before,
+            burst.errors
+        )));
+    }
+    let events: Vec<_> = receiver
+        .events()
+        .into_iter()
+        .filter(|e| e.event_type == TYPE)
+        .skip(before)
+        .collect();
+    let last = events.iter().map(|e| e.at).max().unwrap_or(start);
+    let delivered_per_sec = events.len() as f64
+        / last
+            .saturating_duration_since(start)
+            .as_secs_f64()
+            .max(1e-6);
+    let mut histogram = stats::histogram();
+    for lag in receiver::lags(&events) {
+        stats::record(&mut histogram, lag);
+    }
+    Ok((burst.per_sec(), delivered_per_sec, Summary::of(&histogram)))
+}
+
+/// A full GetConfiguration upload of a charger with 2,000 keys, end to end.
+async fn upload(plan: &Plan, outcome: &mut Outcome) -> BenchResult<()> {
+    let keys = plan.sizes.upload_keys;
+    let mut md = format!(
+        "## Configuration upload\n\nA charger with {keys} configuration keys (plus \
+         `HeartbeatInterval`); `GET /v1.1/chargestations/{{id}}/configurations` → \
+         GetConfiguration → the answer stored as the snapshot → \
+         `chargestation.get_configuration.accepted` at the receiver; latency from the GET \
+         to the receipt.\n\n\
+         | server | keys | uploads | p50 | max | keys in the snapshot |\n|---|---|---|---|---|---|\n"
+    );
+    for db in &plan.databases {
+        let receiver = Receiver::start().await?;
+        let kind = ServerKind::csms(*db)
+            .with("CSMS_WEBHOOK_URL", receiver.url())
+            .with("CSMS_CONFIG_CHANGE_GAP_MS", "0");
+        let server = match Server::start(&kind, &plan.bins).await {
+            Ok(server) => server,
+            Err(e) => {
+                outcome.errors.push(format!("upload: {e}"));
+                continue;
+            }
+        };
+        let result = upload_on(&server, &receiver, keys, plan.sizes.upload_repeats).await;
+        server.stop().await;
+        let (summary, stored) = match result {
+            Ok(r) => r,
+            Err(e) => {
+                outcome.errors.push(format!("upload: {e}"));
+                continue;
+            }
+        };
+        let _ = writeln!(
+            md,
+            "| {} | {keys} | {} | {} | {} | {stored} |",
+            kind.label(),
+            summary.count,
+            fmt_micros(summary.p50),
+            fmt_micros(summary.max)
+        );
+    }
+    outcome.sections.push(md);
+    Ok(())
+}
+
+async fn upload_on(
+    server: &Server,
+    receiver: &Receiver,
+    keys: usize,
+    repeats: usize,
+) -> BenchResult<(Summary, usize)> {
+    let rest = server.rest()?;
+    let mut config = LoadConfig::new("", "UP-", 1);
+    config.config_keys = keys;
+    let fleet = booted_fleet(server, config).await?;
+    let identity = fleet.config().identity(0);
+    let mut histogram = stats::histogram();
+    let mut outcome = Ok(());
+    for _ in 0..repeats {
+        let start = Instant::now();
+        let action = match rest.request_upload(&identity).await {
+            Ok(a) => a,
+            Err(e) => {
+                outcome = Err(e);
+                break;
+            }
+        };
+        match receiver
+            .wait_for(
+                "chargestation.get_configuration.accepted",
+                &action,
+                start + Duration::from_secs(120),
+            )
+            .await
+        {
+            Some(at) => stats::record(&mut histogram, at.saturating_duration_since(start)),
+            None => {
+                outcome = Err(BenchError::failed(format!(
+                    "upload: no get_configuration.accepted webhook for action {action} within 120 s"
+                )));
+                break;
+            }
+        }
+    }
+    fleet.close(Duration::from_secs(10)).await;
+    outcome?;
+    let station = rest.station(&identity).await?;
+    let stored = station["configuration"]
+        .as_object()
+        .map_or(0, serde_json::Map::len);
+    if stored < keys {
+        return Err(BenchError::failed(format!(
+            "upload: the snapshot holds {stored} keys, expected {keys}+"
+        )));
+    }
+    Ok((Summary::of(&histogram), stored))
+}
