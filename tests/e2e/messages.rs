@@ -124,15 +124,7 @@ async fn frames_in_and_out_are_logged_with_their_fields() {
     let app = TestApp::spawn().await;
     let (id, charger) = app.online_charger("CP-LOG-1", |_| {}).await;
     charger.heartbeat().await.unwrap();
-    let (status, body) = app
-        .post(
-            &format!("/v1.1/chargestations/{id}/configurations"),
-            &json!({"key": "HeartbeatInterval", "value": "120"}),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    let done = app.finished(body["result"]["_id"].as_str().unwrap()).await;
-    assert_eq!(done["status"], "completed", "{done}");
+    change_heartbeat_interval(&app, &id).await;
 
     // By identity as well as by _id.
     let items = wait_for_messages(
@@ -506,14 +498,7 @@ async fn a_disabled_message_log_stores_nothing() {
     let app = TestApp::spawn_with(|s| s.message_log_enabled = false).await;
     let (id, charger) = app.online_charger("CP-LOG-9", |_| {}).await;
     charger.heartbeat().await.unwrap();
-    let (status, body) = app
-        .post(
-            &format!("/v1.1/chargestations/{id}/configurations"),
-            &json!({"key": "HeartbeatInterval", "value": "120"}),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    app.finished(body["result"]["_id"].as_str().unwrap()).await;
+    change_heartbeat_interval(&app, &id).await;
     let (status, body, total) = messages(&app, &id, "").await;
     assert_eq!(status, 200);
     assert_eq!(body["result"], json!([]));
@@ -595,4 +580,18 @@ async fn a_reconnecting_stream_resumes_after_its_last_event_id() {
     drop(resumed);
     charger.disconnect().await;
     app.stop().await;
+}
+
+/// Changes `HeartbeatInterval` on `id` through the API and waits for it to complete: a
+/// ChangeConfiguration CALL out and its answer in (plus the read-back when verifying).
+async fn change_heartbeat_interval(app: &TestApp, id: &str) {
+    let (status, body) = app
+        .post(
+            &format!("/v1.1/chargestations/{id}/configurations"),
+            &json!({"key": "HeartbeatInterval", "value": "120"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let done = app.finished(body["result"]["_id"].as_str().unwrap()).await;
+    assert_eq!(done["status"], "completed", "{done}");
 }

@@ -12,20 +12,31 @@ fn is_page(path: &str) -> bool {
     path == "/console" || path.starts_with("/console/")
 }
 
-async fn document(app: &TestApp) -> Value {
-    // No Authorization header: the document is public.
+/// `GET path` without an Authorization header (it is public): 200 with `content_type`.
+async fn get_public(app: &TestApp, path: &str, content_type: &str) -> reqwest::Response {
     let response = app
         .client
-        .get(format!("{}/openapi.json", app.api))
+        .get(format!("{}{path}", app.api))
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), 200);
-    assert!(response.headers()["content-type"]
-        .to_str()
+    assert_eq!(response.status(), 200, "{path}");
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with(content_type),
+        "{path}"
+    );
+    response
+}
+
+async fn document(app: &TestApp) -> Value {
+    get_public(app, "/openapi.json", "application/json")
+        .await
+        .json()
+        .await
         .unwrap()
-        .starts_with("application/json"));
-    response.json().await.unwrap()
 }
 
 #[tokio::test]
@@ -191,18 +202,11 @@ async fn the_guide_examples_are_in_the_document() {
 #[tokio::test]
 async fn the_docs_page_is_served_and_needs_nothing_from_outside() {
     let app = TestApp::spawn().await;
-    let response = app
-        .client
-        .get(format!("{}/docs", app.api))
-        .send()
+    let page = get_public(&app, "/docs", "text/html")
+        .await
+        .text()
         .await
         .unwrap();
-    assert_eq!(response.status(), 200);
-    assert!(response.headers()["content-type"]
-        .to_str()
-        .unwrap()
-        .starts_with("text/html"));
-    let page = response.text().await.unwrap();
     for attribute in ["src=", "href="] {
         for quote in ["\"", "'", ""] {
             for scheme in ["http://", "https://", "//"] {
