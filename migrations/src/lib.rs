@@ -9,6 +9,7 @@ mod m0002_webhook_retry_window;
 mod m0003_tokens_transactions;
 mod m0004_instances;
 mod m0005_message_log;
+mod m0006_outbox_indexes;
 
 /// The project's migrator: apply with `Migrator::up(&db, None)`.
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_tokens_transactions::Migration),
             Box::new(m0004_instances::Migration),
             Box::new(m0005_message_log::Migration),
+            Box::new(m0006_outbox_indexes::Migration),
         ]
     }
 }

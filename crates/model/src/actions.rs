@@ -438,6 +438,7 @@ pub async fn mark_sent(db: &Db, id: &str, instance: &str) -> ModelResult<Action>
     let updated: Action = model.update(&txn).await?.try_into()?;
     record_event(&txn, now, &updated, "requested").await?;
     txn.commit().await?;
+    db.outbox_written();
     Ok(updated)
 }
 
@@ -475,6 +476,7 @@ where
     also(&txn, now).await?;
     record_event(&txn, now, &updated, status.event_suffix()).await?;
     txn.commit().await?;
+    db.outbox_written();
     Ok(updated)
 }
 

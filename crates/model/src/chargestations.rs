@@ -581,6 +581,7 @@ pub async fn mark_connected(
     )
     .await?;
     txn.commit().await?;
+    db.outbox_written();
     Ok(station.connection_generation)
 }
 
@@ -624,6 +625,7 @@ pub async fn mark_disconnected(
     )
     .await?;
     txn.commit().await?;
+    db.outbox_written();
     Ok(true)
 }
 
@@ -677,6 +679,7 @@ pub async fn release_orphans(
         )
         .await?;
         txn.commit().await?;
+        db.outbox_written();
         released.push(orphan.id);
     }
     Ok(released)
@@ -729,11 +732,24 @@ pub async fn record_connector_status(
     connectors.retain(|c| c.connector_id != status.connector_id);
     connectors.push(status.clone());
     connectors.sort_by_key(|c| c.connector_id);
-    let mut model = current.into_active_model();
-    model.connectors = Set(serde_json::to_string(&connectors)?);
-    model.last_message_at = Set(Some(now));
-    model.updated_at = Set(now);
-    let updated: Chargestation = model.update(&txn).await?.try_into()?;
+    let connectors = serde_json::to_string(&connectors)?;
+    // An update without sea-orm's read-back (its SQLite `update` selects the row again):
+    // the new row is known. One statement fewer per StatusNotification on the shared
+    // connection (docs/benchmarks.md).
+    Entity::update_many()
+        .col_expr(Column::Connectors, Expr::value(connectors.clone()))
+        .col_expr(Column::LastMessageAt, Expr::value(now))
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .filter(Column::Id.eq(id))
+        .exec(&txn)
+        .await?;
+    let updated: Chargestation = chargestation::Model {
+        connectors,
+        last_message_at: Some(now),
+        updated_at: now,
+        ..current
+    }
+    .try_into()?;
     let mut data = updated.to_json(ocpp_base_url);
     if let Value::Object(map) = &mut data {
         map.insert("connector".into(), json!(status));
@@ -750,6 +766,7 @@ pub async fn record_connector_status(
     )
     .await?;
     txn.commit().await?;
+    db.outbox_written();
     Ok(())
 }
 

@@ -1,5 +1,6 @@
 //! The database handle: connecting (SQLite file or PostgreSQL URL), running the
-//! migrations, and the clock every timestamp is taken from.
+//! migrations, the clock every timestamp is taken from, and the in-process "outbox
+//! written" signal that wakes the webhook worker after a commit that wrote an event.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,15 +9,20 @@ use migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
 
+use tokio::sync::Notify;
+
 use crate::time::{Clock, SystemClock};
 use crate::ModelResult;
 
 /// A connected, migrated database plus the clock used for every timestamp.
+///
+/// Clones share the connection pool, the clock and the outbox signal.
 #[derive(Clone, Debug)]
 pub struct Db {
     conn: DatabaseConnection,
     clock: Arc<dyn Clock>,
     schema: Option<String>,
+    outbox: Arc<Notify>,
 }
 
 /// How to reach the database.
@@ -88,7 +94,27 @@ impl Db {
             conn,
             clock,
             schema: options.schema.clone(),
+            outbox: Arc::new(Notify::new()),
         })
+    }
+
+    /// Signals that a transaction which wrote webhook deliveries (an event, a
+    /// redelivery, a finished attempt that unblocks the next event of a chargestation)
+    /// has **committed**. Call it after `commit`, never before: a worker woken earlier
+    /// could look before the rows are visible (PostgreSQL) and then sleep until its next
+    /// poll. Cheap (one atomic operation); wake-ups coalesce.
+    ///
+    /// Only this process hears it; other instances sharing a PostgreSQL database find
+    /// the rows by polling.
+    pub fn outbox_written(&self) {
+        self.outbox.notify_one();
+    }
+
+    /// The signal [`Db::outbox_written`] raises, for the webhook worker to wait on
+    /// (`notified().await`). A signal raised while nobody waits is kept (one permit), so
+    /// a commit between two looks is never missed.
+    pub fn outbox_signal(&self) -> Arc<Notify> {
+        self.outbox.clone()
     }
 
     /// The sea-orm connection.

@@ -2,7 +2,7 @@
 //! as the state change that caused them, with one delivery row per matching endpoint.
 //! Delivery itself is the dispatcher's job; this module does no network I/O.
 
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde_json::Value;
 
 use crate::entities::{event, webhook_delivery, webhook_endpoint};
@@ -72,6 +72,9 @@ pub fn filter_matches(filters: &[String], event_type: &str) -> bool {
 /// Writes an event and its deliveries using `conn` (pass the open transaction).
 /// Returns the envelope.
 ///
+/// After committing that transaction, call [`crate::Db::outbox_written`] so the webhook
+/// worker looks at once instead of at its next poll.
+///
 /// # Errors
 /// On database failure.
 pub async fn record<C: ConnectionTrait>(
@@ -96,17 +99,20 @@ pub async fn record<C: ConnectionTrait>(
         .await?;
     }
     // `createdAt` never goes backwards for one chargestation, even when two writers
-    // read the clock in one order and commit in the other.
+    // read the clock in one order and commit in the other. One probe of
+    // `idx_events_station` (m0006), reading only the time.
     let now_ms = match &event.chargestation_id {
         Some(station) => {
-            use sea_orm::QueryOrder;
-            let last = event::Entity::find()
+            use sea_orm::{QueryOrder, QuerySelect};
+            let last: Option<i64> = event::Entity::find()
+                .select_only()
+                .column(event::Column::CreatedAt)
                 .filter(event::Column::ChargestationId.eq(station.clone()))
                 .order_by_desc(event::Column::Seq)
+                .into_tuple()
                 .one(conn)
-                .await?
-                .map_or(now_ms, |last| last.created_at);
-            now_ms.max(last)
+                .await?;
+            last.map_or(now_ms, |last| now_ms.max(last))
         }
         None => now_ms,
     };
@@ -118,7 +124,9 @@ pub async fn record<C: ConnectionTrait>(
         event_type: event.event_type.clone(),
         created_at: format_ms(now_ms),
     })?;
-    let inserted = event::ActiveModel {
+    // `insert(...).exec` rather than `ActiveModel::insert`: one statement, not an insert
+    // and a read-back (this runs for every event, on the writer's transaction).
+    let event_seq = event::Entity::insert(event::ActiveModel {
         id: Set(id),
         r#type: Set(event.event_type.clone()),
         object: Set(event.object.as_str().to_owned()),
@@ -126,22 +134,24 @@ pub async fn record<C: ConnectionTrait>(
         envelope: Set(envelope.to_string()),
         created_at: Set(now_ms),
         ..Default::default()
-    }
-    .insert(conn)
-    .await?;
+    })
+    .exec(conn)
+    .await?
+    .last_insert_id;
     let endpoints = webhook_endpoint::Entity::find()
         .filter(webhook_endpoint::Column::Active.eq(true))
         .all(conn)
         .await?;
-    for endpoint in endpoints {
-        let filters: Vec<String> = serde_json::from_str(&endpoint.events).unwrap_or_default();
-        if !filter_matches(&filters, &event.event_type) {
-            continue;
-        }
-        webhook_delivery::ActiveModel {
+    let deliveries: Vec<webhook_delivery::ActiveModel> = endpoints
+        .into_iter()
+        .filter(|endpoint| {
+            let filters: Vec<String> = serde_json::from_str(&endpoint.events).unwrap_or_default();
+            filter_matches(&filters, &event.event_type)
+        })
+        .map(|endpoint| webhook_delivery::ActiveModel {
             id: Set(ObjectId::new_at(now_ms).into_string()),
             endpoint_id: Set(endpoint.id),
-            event_seq: Set(inserted.seq),
+            event_seq: Set(event_seq),
             order_key: Set(event.chargestation_id.clone().unwrap_or_default()),
             status: Set("pending".to_owned()),
             attempts: Set(0),
@@ -152,9 +162,12 @@ pub async fn record<C: ConnectionTrait>(
             created_at: Set(now_ms),
             updated_at: Set(now_ms),
             ..Default::default()
-        }
-        .insert(conn)
-        .await?;
+        })
+        .collect();
+    if !deliveries.is_empty() {
+        webhook_delivery::Entity::insert_many(deliveries)
+            .exec_without_returning(conn)
+            .await?;
     }
     Ok(envelope)
 }

@@ -125,5 +125,6 @@ pub async fn record(
     )
     .await?;
     txn.commit().await?;
+    db.outbox_written();
     Ok(entry)
 }

@@ -169,6 +169,7 @@ pub async fn start(db: &Db, new: NewTransaction) -> ModelResult<Transaction> {
     .into();
     events::record(&txn, now, event(event_types::STARTED, &inserted)).await?;
     txn.commit().await?;
+    db.outbox_written();
     Ok(inserted)
 }
 
@@ -293,6 +294,7 @@ pub async fn stop(db: &Db, stop: StopTransaction) -> ModelResult<Option<Transact
     .await?;
     events::record(&txn, now, event(event_types::ENDED, &updated)).await?;
     txn.commit().await?;
+    db.outbox_written();
     Ok(Some(updated))
 }
 

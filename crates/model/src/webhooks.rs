@@ -611,6 +611,7 @@ pub async fn redeliver(db: &Db, endpoint_id: &str, delivery_id: &str) -> ModelRe
     model.window_attempts = Set(0);
     model.updated_at = Set(now);
     model.update(db.conn()).await?;
+    db.outbox_written();
     let row = webhook_delivery::Entity::find()
         .filter(Column::Seq.eq(seq))
         .one(db.conn())
@@ -639,28 +640,45 @@ pub struct ClaimedDelivery {
     pub attempts: i32,
     pub window_attempts: i32,
     pub first_attempt_at: Option<i64>,
-    /// The lease this claim holds; [`finish_attempt`] only applies while it still does.
+    /// The lease this claim holds; [`finish_attempts`] only applies while it still does.
     pub lease_until: i64,
 }
 
-/// The candidates: pending, due, not leased (or the lease ran out), for an active
-/// endpoint, and the oldest pending delivery of their (endpoint, order key) pair.
-const CLAIMABLE: &str = "SELECT d.seq FROM webhook_deliveries d \
+/// The candidates: the head (oldest pending delivery) of each (endpoint, order key) pair
+/// — found by one pass over the covering index `idx_deliveries_pending` rather than a
+/// head-of-line probe per pending row — that is due, not leased (or whose lease ran
+/// out), for an active endpoint. `$1` is the new lease, `$2` now, `$3` `true`, `$4` the
+/// limit; `{lock}` is `FOR UPDATE OF d SKIP LOCKED` on PostgreSQL.
+const CLAIM: &str = "UPDATE webhook_deliveries SET lease_until = $1 \
+     WHERE seq IN (SELECT d.seq FROM \
+         (SELECT MIN(seq) AS head FROM webhook_deliveries WHERE status = 'pending' \
+          GROUP BY endpoint_id, order_key) h \
+         JOIN webhook_deliveries d ON d.seq = h.head \
+         JOIN webhook_endpoints w ON w.id = d.endpoint_id \
+         WHERE d.next_attempt_at <= $2 \
+         AND (d.lease_until IS NULL OR d.lease_until < $2) \
+         AND w.active = $3 \
+         ORDER BY d.seq LIMIT $4{lock}) \
+     AND status = 'pending' AND (lease_until IS NULL OR lease_until < $2) \
+     RETURNING seq";
+
+/// Everything needed to send the claimed deliveries, in one query.
+const CLAIMED: &str = "SELECT d.seq, d.id, d.endpoint_id, d.attempts, d.window_attempts, \
+     d.first_attempt_at, w.url, w.secret, e.id AS event_id, e.envelope \
+     FROM webhook_deliveries d \
      JOIN webhook_endpoints w ON w.id = d.endpoint_id \
-     WHERE d.status = 'pending' AND d.next_attempt_at <= $1 \
-     AND (d.lease_until IS NULL OR d.lease_until < $1) \
-     AND w.active = $2 \
-     AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e \
-         WHERE e.endpoint_id = d.endpoint_id AND e.order_key = d.order_key \
-         AND e.status = 'pending' AND e.seq < d.seq) \
-     ORDER BY d.seq LIMIT $3";
+     JOIN events e ON e.seq = d.event_seq \
+     WHERE d.seq IN ({seqs}) ORDER BY d.seq";
 
 /// Claims up to `limit` due deliveries for `lease_ms`, oldest first. Only the head (the
 /// oldest pending delivery) of each (endpoint, order key) pair can be claimed, so events
-/// of one chargestation reach an endpoint in order while other pairs flow freely. The
-/// lease is a conditional update (`lease_until IS NULL OR lease_until < now`), which makes
-/// claiming safe for several workers on SQLite; on PostgreSQL the candidates are also
-/// locked with `FOR UPDATE SKIP LOCKED` so concurrent instances never wait on each other.
+/// of one chargestation reach an endpoint in order while other pairs flow freely.
+///
+/// Two statements, whatever the batch size: one `UPDATE ... WHERE seq IN (<candidates>)
+/// AND <not leased> RETURNING seq` takes the leases (the conditional update makes
+/// claiming safe for several workers on either engine; on PostgreSQL the candidates are
+/// also locked with `FOR UPDATE SKIP LOCKED`, so concurrent instances never wait on each
+/// other), and one join reads the endpoints and event bodies.
 ///
 /// # Errors
 /// On database failure.
@@ -670,92 +688,62 @@ pub async fn claim_due(
     limit: u64,
     lease_ms: i64,
 ) -> ModelResult<Vec<ClaimedDelivery>> {
-    use webhook_delivery::{Column, Entity};
     if limit == 0 {
         return Ok(Vec::new());
     }
     let backend = db.conn().get_database_backend();
-    let sql = if db.is_postgres() {
-        format!("{CLAIMABLE} FOR UPDATE OF d SKIP LOCKED")
+    let lock = if db.is_postgres() {
+        " FOR UPDATE OF d SKIP LOCKED"
     } else {
-        CLAIMABLE.to_owned()
+        ""
     };
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let lease_until = now_ms.saturating_add(lease_ms);
-    let txn = db.conn().begin().await?;
-    let candidates = txn
+    let leased = db
+        .conn()
         .query_all(Statement::from_sql_and_values(
             backend,
-            sql,
-            [now_ms.into(), true.into(), limit.into()],
+            CLAIM.replace("{lock}", lock),
+            [lease_until.into(), now_ms.into(), true.into(), limit.into()],
         ))
         .await?;
-    let mut claimed_seqs = Vec::with_capacity(candidates.len());
-    for row in candidates {
-        let seq: i64 = row.try_get("", "seq")?;
-        let leased = Entity::update_many()
-            .col_expr(Column::LeaseUntil, Expr::value(lease_until))
-            .filter(Column::Seq.eq(seq))
-            .filter(Column::Status.eq(DeliveryStatus::Pending.as_str()))
-            .filter(
-                Column::LeaseUntil
-                    .is_null()
-                    .or(Column::LeaseUntil.lt(now_ms)),
-            )
-            .exec(&txn)
-            .await?;
-        if leased.rows_affected == 1 {
-            claimed_seqs.push(seq);
-        }
-    }
-    txn.commit().await?;
-    if claimed_seqs.is_empty() {
+    if leased.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = Entity::find()
-        .filter(Column::Seq.is_in(claimed_seqs))
-        .order_by_asc(Column::Seq)
-        .all(db.conn())
+    let seqs = leased
+        .iter()
+        .map(|row| row.try_get::<i64>("", "seq"))
+        .collect::<Result<Vec<_>, _>>()?;
+    let placeholders = (1..=seqs.len())
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let rows = db
+        .conn()
+        .query_all(Statement::from_sql_and_values(
+            backend,
+            CLAIMED.replace("{seqs}", &placeholders),
+            seqs.into_iter().map(sea_orm::Value::from),
+        ))
         .await?;
-    let endpoint_ids: Vec<String> = rows.iter().map(|d| d.endpoint_id.clone()).collect();
-    let endpoints: HashMap<String, webhook_endpoint::Model> = webhook_endpoint::Entity::find()
-        .filter(webhook_endpoint::Column::Id.is_in(endpoint_ids))
-        .all(db.conn())
-        .await?
-        .into_iter()
-        .map(|e| (e.id.clone(), e))
-        .collect();
-    let event_seqs: Vec<i64> = rows.iter().map(|d| d.event_seq).collect();
-    let events: HashMap<i64, event::Model> = event::Entity::find()
-        .filter(event::Column::Seq.is_in(event_seqs))
-        .all(db.conn())
-        .await?
-        .into_iter()
-        .map(|e| (e.seq, e))
-        .collect();
-    let mut claimed = Vec::with_capacity(rows.len());
-    for d in rows {
-        let (Some(endpoint), Some(event)) =
-            (endpoints.get(&d.endpoint_id), events.get(&d.event_seq))
-        else {
-            // Deleted underneath us (the endpoint with its deliveries): nothing to send.
-            continue;
-        };
-        claimed.push(ClaimedDelivery {
-            seq: d.seq,
-            id: d.id,
-            endpoint_id: d.endpoint_id,
-            url: endpoint.url.clone(),
-            secret: endpoint.secret.clone(),
-            event_id: event.id.clone(),
-            body: event.envelope.clone(),
-            attempts: d.attempts,
-            window_attempts: d.window_attempts,
-            first_attempt_at: d.first_attempt_at,
-            lease_until,
-        });
-    }
-    Ok(claimed)
+    // A delivery whose endpoint was deleted underneath us has no row here: nothing to send.
+    rows.into_iter()
+        .map(|row| {
+            Ok(ClaimedDelivery {
+                seq: row.try_get("", "seq")?,
+                id: row.try_get("", "id")?,
+                endpoint_id: row.try_get("", "endpoint_id")?,
+                url: row.try_get("", "url")?,
+                secret: row.try_get("", "secret")?,
+                event_id: row.try_get("", "event_id")?,
+                body: row.try_get("", "envelope")?,
+                attempts: row.try_get("", "attempts")?,
+                window_attempts: row.try_get("", "window_attempts")?,
+                first_attempt_at: row.try_get("", "first_attempt_at")?,
+                lease_until,
+            })
+        })
+        .collect()
 }
 
 /// What the worker decided after an attempt.
@@ -783,21 +771,23 @@ pub struct AttemptReport {
     pub outcome: AttemptOutcome,
 }
 
-/// What [`finish_attempt`] did besides updating the delivery.
+/// What recording an attempt did besides updating the delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct FinishEffects {
-    /// The claim no longer held (the lease ran out and another worker took over, or the
-    /// endpoint was deleted): nothing was recorded.
+    /// The claim no longer held (the lease ran out and another worker took over, the
+    /// endpoint was disabled, or it was deleted): nothing was recorded.
     pub lost_lease: bool,
-    /// The endpoint had failed for `disable_after_ms` and was disabled; every delivery
-    /// of it still pending is now `failed`.
+    /// This attempt's failure completed `disable_after_ms` of failures: the endpoint
+    /// was disabled and every delivery of it still pending is now `failed` (this one
+    /// included, whatever the retry policy said).
     pub endpoint_disabled: bool,
 }
 
-/// Records an attempt's outcome, releases the lease, and keeps the endpoint's failure
-/// clock: a success clears it; a failure starts it, and an endpoint whose attempts have
-/// all failed for `disable_after_ms` is disabled (`active: false`) with every delivery
-/// of it still pending marked `failed` — in one transaction.
+/// The most attempts written by one statement (8 parameters each; SQLite allows 32,766
+/// parameters, PostgreSQL 65,535).
+const FINISH_CHUNK: usize = 256;
+
+/// Records one attempt: [`finish_attempts`] with a batch of one.
 ///
 /// # Errors
 /// On database failure.
@@ -807,97 +797,251 @@ pub async fn finish_attempt(
     report: &AttemptReport,
     disable_after_ms: i64,
 ) -> ModelResult<FinishEffects> {
-    use webhook_delivery::{Column, Entity};
-    let now = report.finished_at;
+    let effects = finish_attempts(db, &[(claimed, report)], disable_after_ms).await?;
+    Ok(effects.into_iter().next().unwrap_or_default())
+}
+
+/// Records a batch of finished attempts in one transaction — a group commit: the
+/// worker's finisher collects what ended while the previous batch was being written.
+/// Returns each attempt's effects, in the order given.
+///
+/// Per attempt, exactly what recording it alone would do, in the order given:
+///
+/// - it applies only while its claim still holds the lease (`status` pending and
+///   `lease_until` unchanged), so an attempt that overran its lease never overwrites a
+///   newer one; otherwise it is reported as `lost_lease` and changes nothing, also not
+///   the endpoint;
+/// - the delivery gets its outcome (delivered; pending until the retry time; failed),
+///   one more attempt, its retry window opened on a first attempt, and its lease
+///   released;
+/// - the endpoint's failure clock: a success clears `failing_since`; a failure starts
+///   it; a failure that ends `disable_after_ms` or more after it started disables the
+///   endpoint (`active: false`), gives that delivery up, and marks every delivery of the
+///   endpoint still pending `failed`. Later attempts of that endpoint in the batch leave
+///   the endpoint alone; their outcomes stand (a success stays delivered) except that a
+///   retry still pending is failed with the rest of the queue.
+///
+/// Statements: the delivery updates (one `UPDATE ... FROM (VALUES ...) RETURNING seq`
+/// per [`FINISH_CHUNK`] attempts, which also tells which leases held), then — only when
+/// the batch holds failures — one read of their endpoints, and one update per endpoint
+/// whose state changed.
+///
+/// # Errors
+/// On database failure (nothing is recorded; the leases run out and the deliveries are
+/// tried again).
+pub async fn finish_attempts(
+    db: &Db,
+    batch: &[(&ClaimedDelivery, &AttemptReport)],
+    disable_after_ms: i64,
+) -> ModelResult<Vec<FinishEffects>> {
+    use std::collections::HashSet;
+    let mut effects = vec![FinishEffects::default(); batch.len()];
+    if batch.is_empty() {
+        return Ok(effects);
+    }
+    let backend = db.conn().get_database_backend();
     let txn = db.conn().begin().await?;
-    let mut effects = FinishEffects::default();
-    let mut outcome = report.outcome;
-    if outcome != AttemptOutcome::Delivered {
-        webhook_endpoint::Entity::update_many()
-            .col_expr(webhook_endpoint::Column::FailingSince, Expr::value(now))
-            .filter(webhook_endpoint::Column::Id.eq(claimed.endpoint_id.clone()))
-            .filter(webhook_endpoint::Column::FailingSince.is_null())
-            .exec(&txn)
-            .await?;
-        let endpoint = webhook_endpoint::Entity::find_by_id(claimed.endpoint_id.clone())
-            .one(&txn)
-            .await?;
-        if let Some(endpoint) = endpoint {
-            let failing_for = endpoint.failing_since.map_or(0, |since| now - since);
-            if endpoint.active && failing_for >= disable_after_ms {
-                effects.endpoint_disabled = true;
-                outcome = AttemptOutcome::GiveUp;
+    // 1. The deliveries, first: the first statement writes, so SQLite takes its write
+    //    lock at once (no read-then-write upgrade), and PostgreSQL locks the rows whose
+    //    leases held.
+    let mut applied: HashSet<i64> = HashSet::with_capacity(batch.len());
+    for chunk in batch.chunks(FINISH_CHUNK) {
+        let mut sql = String::from(
+            "WITH v (d_seq, d_lease, d_status, d_next, d_first, d_code, d_error, d_updated) \
+             AS (VALUES ",
+        );
+        let mut values: Vec<sea_orm::Value> = Vec::with_capacity(chunk.len() * 8);
+        for (i, (claimed, report)) in chunk.iter().enumerate() {
+            let n = i * 8;
+            if i > 0 {
+                sql.push_str(", ");
             }
+            sql.push_str(&format!(
+                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                n + 1,
+                n + 2,
+                n + 3,
+                n + 4,
+                n + 5,
+                n + 6,
+                n + 7,
+                n + 8
+            ));
+            let (status, next_attempt_at) = delivery_state(report.outcome, report.finished_at);
+            values.extend([
+                claimed.seq.into(),
+                claimed.lease_until.into(),
+                status.as_str().into(),
+                next_attempt_at.into(),
+                claimed.first_attempt_at.unwrap_or(report.started_at).into(),
+                report.status_code.map(i32::from).into(),
+                report.error.clone().into(),
+                report.finished_at.into(),
+            ]);
+        }
+        sql.push_str(
+            ") UPDATE webhook_deliveries SET status = v.d_status, attempts = attempts + 1, \
+             window_attempts = window_attempts + 1, first_attempt_at = v.d_first, \
+             next_attempt_at = v.d_next, lease_until = NULL, last_status_code = v.d_code, \
+             last_error = v.d_error, updated_at = v.d_updated \
+             FROM v WHERE seq = v.d_seq AND status = 'pending' AND lease_until = v.d_lease \
+             RETURNING seq",
+        );
+        for row in txn
+            .query_all(Statement::from_sql_and_values(backend, sql, values))
+            .await?
+        {
+            applied.insert(row.try_get::<i64>("", "seq")?);
         }
     }
-    let (status, next_attempt_at) = match outcome {
-        AttemptOutcome::Delivered => (DeliveryStatus::Delivered, now),
-        AttemptOutcome::RetryAt(at) => (DeliveryStatus::Pending, at),
-        AttemptOutcome::GiveUp => (DeliveryStatus::Failed, now),
-    };
-    let updated = Entity::update_many()
-        .col_expr(Column::Status, Expr::value(status.as_str()))
-        .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))
-        .col_expr(
-            Column::WindowAttempts,
-            Expr::col(Column::WindowAttempts).add(1),
-        )
-        .col_expr(
-            Column::FirstAttemptAt,
-            Expr::value(claimed.first_attempt_at.unwrap_or(report.started_at)),
-        )
-        .col_expr(Column::NextAttemptAt, Expr::value(next_attempt_at))
-        .col_expr(Column::LeaseUntil, Expr::value(Option::<i64>::None))
-        .col_expr(
-            Column::LastStatusCode,
-            Expr::value(report.status_code.map(i32::from)),
-        )
-        .col_expr(Column::LastError, Expr::value(report.error.clone()))
-        .col_expr(Column::UpdatedAt, Expr::value(now))
-        .filter(Column::Seq.eq(claimed.seq))
-        .filter(Column::Status.eq(DeliveryStatus::Pending.as_str()))
-        .filter(Column::LeaseUntil.eq(claimed.lease_until))
-        .exec(&txn)
-        .await?;
-    if updated.rows_affected == 0 {
-        txn.rollback().await?;
-        return Ok(FinishEffects {
-            lost_lease: true,
-            endpoint_disabled: false,
-        });
+    for (i, (claimed, _)) in batch.iter().enumerate() {
+        effects[i].lost_lease = !applied.contains(&claimed.seq);
     }
-    if outcome == AttemptOutcome::Delivered {
+    // 2. The endpoints' failure clocks, replayed in the order the attempts finished.
+    let failing: HashSet<&str> = batch
+        .iter()
+        .zip(&effects)
+        .filter(|((_, report), e)| !e.lost_lease && report.outcome != AttemptOutcome::Delivered)
+        .map(|((claimed, _), _)| claimed.endpoint_id.as_str())
+        .collect();
+    let succeeded: HashSet<&str> = batch
+        .iter()
+        .zip(&effects)
+        .filter(|((claimed, report), e)| {
+            !e.lost_lease
+                && report.outcome == AttemptOutcome::Delivered
+                && !failing.contains(claimed.endpoint_id.as_str())
+        })
+        .map(|((claimed, _), _)| claimed.endpoint_id.as_str())
+        .collect();
+    if !succeeded.is_empty() {
+        // Only successes: the clock is cleared, the common case, without a read.
         webhook_endpoint::Entity::update_many()
             .col_expr(
                 webhook_endpoint::Column::FailingSince,
                 Expr::value(Option::<i64>::None),
             )
-            .filter(webhook_endpoint::Column::Id.eq(claimed.endpoint_id.clone()))
+            .filter(webhook_endpoint::Column::Id.is_in(succeeded.iter().copied()))
             .filter(webhook_endpoint::Column::FailingSince.is_not_null())
             .exec(&txn)
             .await?;
     }
-    if effects.endpoint_disabled {
-        webhook_endpoint::Entity::update_many()
-            .col_expr(webhook_endpoint::Column::Active, Expr::value(false))
-            .col_expr(webhook_endpoint::Column::UpdatedAt, Expr::value(now))
-            .filter(webhook_endpoint::Column::Id.eq(claimed.endpoint_id.clone()))
-            .exec(&txn)
-            .await?;
-        Entity::update_many()
-            .col_expr(Column::Status, Expr::value(DeliveryStatus::Failed.as_str()))
-            .col_expr(
-                Column::LastError,
-                Expr::value("not sent: the endpoint was disabled after failing for too long"),
-            )
-            .col_expr(Column::UpdatedAt, Expr::value(now))
-            .filter(Column::EndpointId.eq(claimed.endpoint_id.clone()))
-            .filter(Column::Status.eq(DeliveryStatus::Pending.as_str()))
-            .exec(&txn)
-            .await?;
+    if !failing.is_empty() {
+        let mut query = webhook_endpoint::Entity::find()
+            .filter(webhook_endpoint::Column::Id.is_in(failing.iter().copied()));
+        if db.is_postgres() {
+            query = query.lock_exclusive();
+        }
+        let mut endpoints: HashMap<String, (webhook_endpoint::Model, bool)> = query
+            .all(&txn)
+            .await?
+            .into_iter()
+            .map(|e| (e.id.clone(), (e, false)))
+            .collect();
+        let mut given_up = Vec::new();
+        let mut disabled_here: HashSet<&str> = HashSet::new();
+        for (i, (claimed, report)) in batch.iter().enumerate() {
+            let endpoint_id = claimed.endpoint_id.as_str();
+            if effects[i].lost_lease
+                || !failing.contains(endpoint_id)
+                || disabled_here.contains(endpoint_id)
+            {
+                // After the attempt that disabled its endpoint, an attempt leaves the
+                // endpoint as it is (alone, it would have found the endpoint disabled).
+                continue;
+            }
+            let Some((endpoint, changed)) = endpoints.get_mut(endpoint_id) else {
+                continue;
+            };
+            let now = report.finished_at;
+            if report.outcome == AttemptOutcome::Delivered {
+                if endpoint.failing_since.take().is_some() {
+                    *changed = true;
+                }
+                continue;
+            }
+            let since = *endpoint.failing_since.get_or_insert_with(|| {
+                *changed = true;
+                now
+            });
+            if endpoint.active && now - since >= disable_after_ms {
+                disabled_here.insert(endpoint_id);
+                endpoint.active = false;
+                endpoint.updated_at = now;
+                *changed = true;
+                effects[i].endpoint_disabled = true;
+                if report.outcome != AttemptOutcome::GiveUp {
+                    given_up.push((claimed.seq, now));
+                }
+            }
+        }
+        for (seq, now) in given_up {
+            webhook_delivery::Entity::update_many()
+                .col_expr(
+                    webhook_delivery::Column::Status,
+                    Expr::value(DeliveryStatus::Failed.as_str()),
+                )
+                .col_expr(webhook_delivery::Column::NextAttemptAt, Expr::value(now))
+                .filter(webhook_delivery::Column::Seq.eq(seq))
+                .exec(&txn)
+                .await?;
+        }
+        for (endpoint, changed) in endpoints.into_values() {
+            if !changed {
+                continue;
+            }
+            let disabled = disabled_here.contains(endpoint.id.as_str());
+            let mut update = webhook_endpoint::Entity::update_many()
+                .col_expr(
+                    webhook_endpoint::Column::FailingSince,
+                    Expr::value(endpoint.failing_since),
+                )
+                .filter(webhook_endpoint::Column::Id.eq(endpoint.id.clone()));
+            if disabled {
+                update = update
+                    .col_expr(webhook_endpoint::Column::Active, Expr::value(false))
+                    .col_expr(
+                        webhook_endpoint::Column::UpdatedAt,
+                        Expr::value(endpoint.updated_at),
+                    );
+            }
+            update.exec(&txn).await?;
+            if disabled {
+                webhook_delivery::Entity::update_many()
+                    .col_expr(
+                        webhook_delivery::Column::Status,
+                        Expr::value(DeliveryStatus::Failed.as_str()),
+                    )
+                    .col_expr(
+                        webhook_delivery::Column::LastError,
+                        Expr::value(
+                            "not sent: the endpoint was disabled after failing for too long",
+                        ),
+                    )
+                    .col_expr(
+                        webhook_delivery::Column::UpdatedAt,
+                        Expr::value(endpoint.updated_at),
+                    )
+                    .filter(webhook_delivery::Column::EndpointId.eq(endpoint.id.clone()))
+                    .filter(webhook_delivery::Column::Status.eq(DeliveryStatus::Pending.as_str()))
+                    .exec(&txn)
+                    .await?;
+            }
+        }
     }
     txn.commit().await?;
+    // A delivered or failed head unblocks the next event of its chargestation.
+    db.outbox_written();
     Ok(effects)
+}
+
+/// A delivery's status and `next_attempt_at` after an attempt with this outcome.
+fn delivery_state(outcome: AttemptOutcome, now: i64) -> (DeliveryStatus, i64) {
+    match outcome {
+        AttemptOutcome::Delivered => (DeliveryStatus::Delivered, now),
+        AttemptOutcome::RetryAt(at) => (DeliveryStatus::Pending, at),
+        AttemptOutcome::GiveUp => (DeliveryStatus::Failed, now),
+    }
 }
 
 #[cfg(test)]
@@ -999,5 +1143,306 @@ mod tests {
         let json = d.to_json();
         assert!(json.get("nextAttemptAt").is_none());
         assert_eq!(json["lastResponseCode"], 204);
+    }
+}
+
+/// The worker's queue against a real database (a temporary SQLite file, or PostgreSQL in
+/// a fresh schema when `CSMS_TEST_DATABASE_URL` is set): claiming heads and recording
+/// batches of attempts with every outcome.
+#[cfg(test)]
+mod queue_tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::events::{self, EventObject, NewEvent};
+    use crate::time::ManualClock;
+    use crate::DbOptions;
+
+    const LEASE_MS: i64 = 25_000;
+    const WINDOW_MS: i64 = 3 * 24 * 60 * 60 * 1000;
+    const T0: i64 = 1_700_000_000_000;
+
+    struct TestDb {
+        db: Db,
+        clock: Arc<ManualClock>,
+        cleanup: Cleanup,
+    }
+
+    enum Cleanup {
+        Dir(std::path::PathBuf),
+        Schema(String, String),
+    }
+
+    impl TestDb {
+        async fn new() -> TestDb {
+            let clock = ManualClock::new(T0);
+            let tag = format!("{:016x}", rand::random::<u64>());
+            let (options, cleanup) = match std::env::var("CSMS_TEST_DATABASE_URL") {
+                Ok(url) if url.starts_with("postgres") => {
+                    let schema = format!("m_{tag}");
+                    let mut options = DbOptions::new(url.clone());
+                    options.schema = Some(schema.clone());
+                    (options, Cleanup::Schema(url, schema))
+                }
+                _ => {
+                    let dir = std::env::temp_dir().join(format!("csms-model-{tag}"));
+                    std::fs::create_dir_all(&dir).unwrap();
+                    let url = format!("sqlite://{}?mode=rwc", dir.join("csms.db").display());
+                    (DbOptions::new(url), Cleanup::Dir(dir))
+                }
+            };
+            let db = Db::connect_with_clock(&options, clock.clone())
+                .await
+                .unwrap();
+            TestDb { db, clock, cleanup }
+        }
+
+        async fn done(self) {
+            self.db.close().await.unwrap();
+            match self.cleanup {
+                Cleanup::Dir(dir) => {
+                    let _ = std::fs::remove_dir_all(dir);
+                }
+                Cleanup::Schema(url, schema) => {
+                    let _ = crate::drop_schema(&url, &schema).await;
+                }
+            }
+        }
+
+        async fn endpoint(&self) -> Endpoint {
+            create(
+                &self.db,
+                NewEndpoint {
+                    url: "http://127.0.0.1:9/hook".into(),
+                    ..NewEndpoint::default()
+                },
+            )
+            .await
+            .unwrap()
+        }
+
+        /// Records an event of `station` as the gateway would: in a transaction of its own.
+        async fn event(&self, station: &str, n: u32) {
+            let txn = self.db.conn().begin().await.unwrap();
+            events::record(
+                &txn,
+                self.db.now_ms(),
+                NewEvent {
+                    event_type: "chargestation.connector_status.updated".into(),
+                    object: EventObject::Chargestation,
+                    chargestation_id: Some(station.to_owned()),
+                    data: json!({"station": station, "n": n}),
+                },
+            )
+            .await
+            .unwrap();
+            txn.commit().await.unwrap();
+        }
+
+        async fn claim(&self) -> Vec<ClaimedDelivery> {
+            claim_due(&self.db, self.db.now_ms(), 100, LEASE_MS)
+                .await
+                .unwrap()
+        }
+
+        async fn deliveries(&self, endpoint: &Endpoint) -> Vec<Delivery> {
+            let page = Page {
+                descending: false,
+                limit: 100,
+                ..Page::default()
+            };
+            list_deliveries(&self.db, &endpoint.id, None, &page)
+                .await
+                .unwrap()
+                .0
+        }
+    }
+
+    /// The chargestation and number of the event a claim carries.
+    fn event_of(claimed: &ClaimedDelivery) -> (String, u64) {
+        let body: Value = serde_json::from_str(&claimed.body).unwrap();
+        (
+            body["data"]["station"].as_str().unwrap().to_owned(),
+            body["data"]["n"].as_u64().unwrap(),
+        )
+    }
+
+    fn report(at: i64, outcome: AttemptOutcome) -> AttemptReport {
+        let failed = outcome != AttemptOutcome::Delivered;
+        AttemptReport {
+            started_at: at,
+            finished_at: at,
+            status_code: Some(if failed { 500 } else { 200 }),
+            error: failed.then(|| "the receiver answered HTTP 500".to_owned()),
+            outcome,
+        }
+    }
+
+    #[tokio::test]
+    async fn only_the_head_of_each_chargestation_is_claimed_and_a_lease_is_held_until_it_runs_out()
+    {
+        let t = TestDb::new().await;
+        let endpoint = t.endpoint().await;
+        for n in 0..3 {
+            t.event("A", n).await;
+        }
+        t.event("B", 10).await;
+        assert_eq!(t.deliveries(&endpoint).await.len(), 4);
+        let first = t.claim().await;
+        assert_eq!(
+            first.iter().map(event_of).collect::<Vec<_>>(),
+            [("A".to_owned(), 0), ("B".to_owned(), 10)],
+            "one head per chargestation, oldest first"
+        );
+        assert!(first.iter().all(|c| c.lease_until == T0 + LEASE_MS));
+        assert!(
+            t.claim().await.is_empty(),
+            "leased heads are not claimed twice"
+        );
+        t.clock.advance_ms(LEASE_MS + 1);
+        let again = t.claim().await;
+        assert_eq!(
+            again.iter().map(|c| c.seq).collect::<Vec<_>>(),
+            first.iter().map(|c| c.seq).collect::<Vec<_>>(),
+            "a lease that ran out is taken over"
+        );
+        t.done().await;
+    }
+
+    #[tokio::test]
+    async fn a_batch_records_each_outcome_only_where_the_lease_still_holds() {
+        let t = TestDb::new().await;
+        let endpoint = t.endpoint().await;
+        t.event("A", 0).await;
+        t.event("A", 1).await;
+        t.event("B", 0).await;
+        t.event("C", 0).await;
+        t.event("D", 0).await;
+        let stale = t.claim().await;
+        assert_eq!(stale.len(), 4);
+        // The leases run out and another worker takes the heads over.
+        t.clock.advance_ms(LEASE_MS + 1);
+        let fresh = t.claim().await;
+        assert_eq!(fresh.len(), 4);
+        let now = t.db.now_ms();
+        let retry_at = now + 5000;
+        let (a_stale, b, c, d) = (&stale[0], &fresh[1], &fresh[2], &fresh[3]);
+        let delivered = report(now, AttemptOutcome::Delivered);
+        let retry = report(now, AttemptOutcome::RetryAt(retry_at));
+        let give_up = report(now, AttemptOutcome::GiveUp);
+        let effects = finish_attempts(
+            &t.db,
+            &[
+                (a_stale, &delivered),
+                (b, &retry),
+                (d, &give_up),
+                (c, &delivered),
+            ],
+            WINDOW_MS,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            effects.iter().map(|e| e.lost_lease).collect::<Vec<_>>(),
+            [true, false, false, false]
+        );
+        assert!(effects.iter().all(|e| !e.endpoint_disabled));
+
+        let items = t.deliveries(&endpoint).await;
+        let by_seq = |seq: i64| {
+            let claimed = fresh.iter().chain(&stale).find(|c| c.seq == seq).unwrap();
+            items.iter().find(|d| d.id == claimed.id).unwrap().clone()
+        };
+        // A: the stale attempt changed nothing; the new claim still holds the lease.
+        let a = by_seq(a_stale.seq);
+        assert_eq!((a.status.as_str(), a.attempts), ("pending", 0));
+        // B: pending until the retry, one attempt, the answer kept.
+        let b_row = by_seq(b.seq);
+        assert_eq!((b_row.status.as_str(), b_row.attempts), ("pending", 1));
+        assert_eq!(b_row.next_attempt_at, retry_at);
+        assert_eq!(b_row.last_status_code, Some(500));
+        assert!(b_row.last_error.as_deref().unwrap().contains("500"));
+        let c_row = by_seq(c.seq);
+        assert_eq!((c_row.status.as_str(), c_row.attempts), ("delivered", 1));
+        assert_eq!(c_row.last_status_code, Some(200));
+        let d_row = by_seq(d.seq);
+        assert_eq!((d_row.status.as_str(), d_row.attempts), ("failed", 1));
+        // B and D failed, then C succeeded: the endpoint's failure clock is clear again.
+        assert_eq!(get(&t.db, &endpoint.id).await.unwrap().failing_since, None);
+
+        // The A head finishes with the lease it holds; then A's second event is the head.
+        let a_fresh = &fresh[0];
+        let effects = finish_attempt(&t.db, a_fresh, &delivered, WINDOW_MS)
+            .await
+            .unwrap();
+        assert_eq!(effects, FinishEffects::default());
+        let next = t.claim().await;
+        let seqs: Vec<i64> = next.iter().map(|c| c.seq).collect();
+        assert_eq!(next.len(), 1, "B waits for its retry time: {next:?}");
+        assert!(seqs[0] > a_fresh.seq);
+        assert_eq!(event_of(&next[0]), ("A".to_owned(), 1));
+        // B's retry comes due with the clock, with the retry window it opened.
+        t.clock.advance_ms(5000);
+        let retried = t.claim().await;
+        assert_eq!(retried.len(), 1);
+        assert_eq!(retried[0].seq, b.seq);
+        assert_eq!(retried[0].window_attempts, 1);
+        assert_eq!(retried[0].first_attempt_at, Some(now));
+        t.done().await;
+    }
+
+    #[tokio::test]
+    async fn a_failure_at_the_end_of_the_window_disables_the_endpoint_and_fails_its_queue_in_the_same_batch(
+    ) {
+        let t = TestDb::new().await;
+        let endpoint = t.endpoint().await;
+        t.event("A", 0).await;
+        t.event("A", 1).await;
+        t.event("B", 0).await;
+        let first = t.claim().await;
+        assert_eq!(first.len(), 2);
+        // A fails first: the endpoint's failure clock starts; B is still in flight.
+        let now = t.db.now_ms();
+        let a_retry = report(now, AttemptOutcome::RetryAt(now + 1000));
+        let effects = finish_attempt(&t.db, &first[0], &a_retry, WINDOW_MS)
+            .await
+            .unwrap();
+        assert_eq!(effects, FinishEffects::default());
+        assert_eq!(
+            get(&t.db, &endpoint.id).await.unwrap().failing_since,
+            Some(now)
+        );
+
+        // Three days of failures later (B's lease long gone and re-claimed with A).
+        t.clock.advance_ms(WINDOW_MS);
+        let heads = t.claim().await;
+        assert_eq!(heads.len(), 2);
+        let later = t.db.now_ms();
+        let fail = report(later, AttemptOutcome::RetryAt(later + 1000));
+        let ok = report(later, AttemptOutcome::Delivered);
+        // A's failure tips the endpoint over; B's success in the same batch is recorded
+        // but does not revive it.
+        let effects = finish_attempts(&t.db, &[(&heads[0], &fail), (&heads[1], &ok)], WINDOW_MS)
+            .await
+            .unwrap();
+        assert!(effects[0].endpoint_disabled && !effects[0].lost_lease);
+        assert!(!effects[1].endpoint_disabled && !effects[1].lost_lease);
+        let stored = get(&t.db, &endpoint.id).await.unwrap();
+        assert!(!stored.active);
+        assert_eq!(stored.failing_since, Some(now));
+        let items = t.deliveries(&endpoint).await;
+        let statuses: Vec<(&str, i32)> = items
+            .iter()
+            .map(|d| (d.status.as_str(), d.attempts))
+            .collect();
+        assert_eq!(
+            statuses,
+            [("failed", 2), ("failed", 0), ("delivered", 1)],
+            "{items:#?}"
+        );
+        assert!(items[0].last_error.as_deref().unwrap().contains("500"));
+        assert!(items[1].last_error.as_deref().unwrap().contains("disabled"));
+        assert!(t.claim().await.is_empty());
+        t.done().await;
     }
 }

@@ -4,12 +4,15 @@
 //! - [`signing`]: the `edrv-signature` and Standard Webhooks headers.
 //! - [`worker`]: the task that claims due deliveries (with a lease, head-of-line per
 //!   endpoint and chargestation), POSTs them with one shared HTTP client and bounded
-//!   concurrency, and records each outcome.
+//!   concurrency, and records the outcomes in batches.
 //! - [`RetryPolicy`]: when a failed delivery is tried again, and when it is given up.
 //!
 //! Events and delivery rows are written by `model` in the transaction of the state change;
-//! this module only drains them. All scheduling uses the database's injected clock so
-//! tests can move time; only the worker's polling uses real time.
+//! this module only drains them. The worker is woken by `model`'s outbox signal
+//! ([`model::Db::outbox_written`], raised after every commit that wrote an event), so a
+//! new event goes out at once; its poll only finds the events of other instances sharing
+//! a PostgreSQL database. All scheduling uses the database's injected clock so tests can
+//! move time; only the worker's polling uses real time.
 
 pub mod signing;
 mod worker;
@@ -92,7 +95,9 @@ impl RetryPolicy {
 pub struct WebhookConfig {
     /// How long a receiver has to answer (success is a 2xx within it).
     pub timeout: Duration,
-    /// How often the worker looks for due deliveries when nobody wakes it.
+    /// How often the worker looks for due deliveries when nothing wakes it: retries
+    /// coming due, and events written by other instances on one PostgreSQL database.
+    /// Events written by this process wake it at once.
     pub poll_interval: Duration,
     /// The most requests in flight at once.
     pub max_in_flight: usize,
@@ -104,7 +109,7 @@ impl Default for WebhookConfig {
         WebhookConfig {
             timeout: Duration::from_secs(10),
             poll_interval: Duration::from_millis(100),
-            max_in_flight: 16,
+            max_in_flight: 128,
             retry: RetryPolicy::default(),
         }
     }
@@ -127,9 +132,11 @@ pub enum WebhookError {
     Client(#[from] reqwest::Error),
 }
 
-/// Wakes the worker so a delivery made due now (a redelivery, a new event) is looked at
-/// without waiting for the next poll. Cheap to clone.
-#[derive(Debug, Clone, Default)]
+/// Wakes the worker so a delivery made due now (a redelivery, a re-activated endpoint) is
+/// looked at without waiting for the next poll. It raises the database's outbox signal
+/// ([`model::Db::outbox_signal`]), the one every commit that writes an event raises too.
+/// Cheap to clone.
+#[derive(Debug, Clone)]
 pub struct WebhookWaker(Arc<Notify>);
 
 impl WebhookWaker {
@@ -163,10 +170,10 @@ impl WebhookWorker {
             .user_agent(concat!("csms-webhooks/", env!("CARGO_PKG_VERSION")))
             .build()?;
         Ok(WebhookWorker {
+            waker: WebhookWaker(db.outbox_signal()),
             db,
             config,
             client,
-            waker: WebhookWaker::default(),
             metrics: None,
         })
     }
@@ -185,6 +192,8 @@ impl WebhookWorker {
 
     /// Runs the worker until `shutdown` is cancelled; the task then finishes (and
     /// records) the attempts in flight before it ends.
+    ///
+    /// Run one worker per [`Db`]: they share its outbox signal, which wakes one waiter.
     pub fn spawn(self, shutdown: CancellationToken) -> JoinHandle<()> {
         tokio::spawn(worker::run(self, shutdown))
     }
@@ -238,5 +247,217 @@ mod tests {
         }
         assert_eq!(now, RETRY_WINDOW_MS);
         assert!((15..=40).contains(&attempts), "{attempts} attempts");
+    }
+}
+
+/// The worker against a temporary SQLite database and a minimal local HTTP receiver.
+#[cfg(test)]
+mod worker_tests {
+    use std::time::{Duration, Instant};
+
+    use model::chargestations::{self, ConnectorStatus, NewChargestation};
+    use model::webhooks::{self, NewEndpoint};
+    use model::DbOptions;
+    use serde_json::Value;
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+    use tokio::net::TcpListener;
+    use tokio::sync::mpsc;
+
+    use super::*;
+
+    /// Answers `200` to every request (keep-alive) and passes each body on.
+    async fn receiver() -> (String, mpsc::UnboundedReceiver<Value>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                let tx = tx.clone();
+                tokio::spawn(async move {
+                    let mut socket = BufReader::new(socket);
+                    loop {
+                        let mut length = 0;
+                        loop {
+                            let mut line = String::new();
+                            if socket.read_line(&mut line).await.unwrap_or(0) == 0 {
+                                return;
+                            }
+                            let line = line.trim_end();
+                            if line.is_empty() {
+                                break;
+                            }
+                            if let Some((name, value)) = line.split_once(':') {
+                                if name.eq_ignore_ascii_case("content-length") {
+                                    length = value.trim().parse().unwrap_or(0);
+                                }
+                            }
+                        }
+                        let mut body = vec![0; length];
+                        if socket.read_exact(&mut body).await.is_err() {
+                            return;
+                        }
+                        let reply = b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n";
+                        if socket.get_mut().write_all(reply).await.is_err() {
+                            return;
+                        }
+                        let _ = tx.send(serde_json::from_slice(&body).unwrap_or(Value::Null));
+                    }
+                });
+            }
+        });
+        (url, rx)
+    }
+
+    async fn status(db: &Db, station: &str, status: &str) {
+        chargestations::record_connector_status(
+            db,
+            station,
+            ConnectorStatus {
+                connector_id: 1,
+                status: status.to_owned(),
+                error_code: "NoError".into(),
+                info: None,
+                vendor_error_code: None,
+                timestamp: "2026-01-01T00:00:00.000Z".into(),
+            },
+            "ws://localhost/ocpp",
+        )
+        .await
+        .unwrap();
+    }
+
+    /// Waits (polling, with a deadline) until every delivery of the only endpoint is
+    /// recorded as delivered; returns how many there are.
+    async fn all_recorded(db: &Db) -> u64 {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let page = model::page::Page {
+            limit: 100,
+            ..model::page::Page::default()
+        };
+        loop {
+            let (endpoints, _) = webhooks::list(db, &model::page::Page::default())
+                .await
+                .unwrap();
+            let (items, total) = webhooks::list_deliveries(db, &endpoints[0].id, None, &page)
+                .await
+                .unwrap();
+            if items
+                .iter()
+                .all(|d| d.status == "delivered" && d.attempts == 1)
+            {
+                return total;
+            }
+            assert!(Instant::now() < deadline, "not all recorded: {items:#?}");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// The next body the receiver got, within `limit`.
+    async fn next(bodies: &mut mpsc::UnboundedReceiver<Value>, limit: Duration) -> Option<Value> {
+        tokio::time::timeout(limit, bodies.recv())
+            .await
+            .ok()
+            .flatten()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn events_committed_by_model_wake_the_worker_at_once_even_with_an_hour_long_poll() {
+        let dir =
+            std::env::temp_dir().join(format!("csms-dispatcher-{:016x}", rand::random::<u64>()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.join("csms.db").display());
+        let db = Db::connect(&DbOptions::new(url)).await.unwrap();
+        let (hook, mut bodies) = receiver().await;
+        webhooks::create(
+            &db,
+            NewEndpoint {
+                url: hook,
+                ..NewEndpoint::default()
+            },
+        )
+        .await
+        .unwrap();
+        let mut stations = Vec::new();
+        for endpoint in ["CP1", "CP2"] {
+            let (station, _) = chargestations::create(
+                &db,
+                NewChargestation {
+                    endpoint: endpoint.into(),
+                    protocol: None,
+                    active: None,
+                    security_type: None,
+                    password: None,
+                    meta_data: None,
+                    lenient_handshake: None,
+                },
+            )
+            .await
+            .unwrap();
+            stations.push(station.id);
+        }
+        let config = WebhookConfig {
+            poll_interval: Duration::from_secs(3600),
+            ..WebhookConfig::default()
+        };
+        let shutdown = CancellationToken::new();
+        let task = WebhookWorker::new(db.clone(), config)
+            .unwrap()
+            .spawn(shutdown.clone());
+
+        // One at a time, each written while the worker waits for its hour-long poll: only
+        // the signal raised after the commit can bring it out in time.
+        for (round, state) in ["Available", "Preparing", "Charging"].iter().enumerate() {
+            // The worker has recorded the previous round and gone back to waiting.
+            assert_eq!(all_recorded(&db).await, round as u64);
+            let started = Instant::now();
+            status(&db, &stations[0], state).await;
+            let body = next(&mut bodies, Duration::from_secs(10))
+                .await
+                .unwrap_or_else(|| panic!("round {round}: no delivery within 10 s"));
+            assert_eq!(body["data"]["connector"]["status"], *state);
+            assert!(started.elapsed() < Duration::from_secs(10));
+        }
+
+        // A burst from two stations: every event arrives, in order per station, while
+        // attempts are recorded in batches.
+        let mut expected = Vec::new();
+        for n in 0..40 {
+            let station = &stations[n % 2];
+            let state = format!("S{n}");
+            status(&db, station, &state).await;
+            expected.push((station.clone(), state));
+        }
+        let mut got: Vec<(String, String)> = Vec::new();
+        while got.len() < expected.len() {
+            let body = next(&mut bodies, Duration::from_secs(10))
+                .await
+                .unwrap_or_else(|| panic!("only {} of {} delivered", got.len(), expected.len()));
+            got.push((
+                body["data"]["_id"].as_str().unwrap().to_owned(),
+                body["data"]["connector"]["status"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+            ));
+        }
+        for station in &stations {
+            let sent: Vec<&String> = expected
+                .iter()
+                .filter(|(s, _)| s == station)
+                .map(|(_, v)| v)
+                .collect();
+            let arrived: Vec<&String> = got
+                .iter()
+                .filter(|(s, _)| s == station)
+                .map(|(_, v)| v)
+                .collect();
+            assert_eq!(arrived, sent, "order of {station}");
+        }
+        shutdown.cancel();
+        task.await.unwrap();
+        // Every attempt was recorded before the worker ended.
+        assert_eq!(all_recorded(&db).await, 43);
+        db.close().await.unwrap();
+        let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -1,10 +1,24 @@
-//! The delivery loop: claim due deliveries (up to the free concurrency slots), send each
-//! in a task of its own, record the outcome, repeat. Woken by a poll interval, a
-//! [`super::WebhookWaker`], or a finished attempt (the next event of that chargestation
-//! may now be due). On shutdown it stops claiming and waits for the attempts in flight.
+//! The delivery loop. Three parts:
+//!
+//! - the **claimer** (this task's loop) claims due deliveries — up to the free
+//!   concurrency slots, in one round — and spawns one attempt task per delivery. It is
+//!   woken by the outbox signal of [`model::Db`] (raised after every commit that wrote an
+//!   event, by redeliveries and re-activations through [`super::WebhookWaker`], and by
+//!   the finisher after each batch it records), by a slot freeing up when every slot was
+//!   busy, or by the poll interval (events written by other instances on one PostgreSQL
+//!   database);
+//! - each **attempt** task POSTs one delivery and hands its report to the finisher;
+//! - the **finisher** records the reports in batches, one transaction for whatever
+//!   finished while the previous batch was being written (`model::webhooks::
+//!   finish_attempts`), then raises the outbox signal: the next event of those
+//!   chargestations may now be due.
+//!
+//! On shutdown the claimer stops claiming, waits for the attempts in flight, and the
+//! finisher records them all before the task ends.
 //!
 //! It never decides ordering itself: `model::webhooks::claim_due` only hands out the
-//! oldest pending delivery of each (endpoint, chargestation) pair.
+//! oldest pending delivery of each (endpoint, chargestation) pair, and that delivery stays
+//! leased (so its successor is not a head) until the finisher has recorded its outcome.
 
 use std::error::Error as _;
 use std::sync::Arc;
@@ -12,6 +26,7 @@ use std::sync::Arc;
 use model::webhooks::{self, AttemptOutcome, AttemptReport, ClaimedDelivery};
 use model::Db;
 use reqwest::header::CONTENT_TYPE;
+use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -21,6 +36,8 @@ use super::{sign, WebhookConfig, WebhookWorker};
 const SNIPPET_BYTES: usize = 200;
 /// The most response-body bytes read at all (the rest is dropped with the connection).
 const MAX_READ_BYTES: usize = 64 * 1024;
+/// The most attempts the finisher records in one transaction.
+const FINISH_BATCH: usize = 512;
 
 struct Shared {
     db: Db,
@@ -29,8 +46,11 @@ struct Shared {
     metrics: Option<ocpp_gateway::Metrics>,
 }
 
+/// A finished attempt on its way to the finisher.
+type Finished = (ClaimedDelivery, AttemptReport);
+
 pub(super) async fn run(worker: WebhookWorker, shutdown: CancellationToken) {
-    let waker = worker.waker.clone();
+    let signal = worker.waker.0.clone();
     let shared = Arc::new(Shared {
         db: worker.db,
         config: worker.config,
@@ -39,39 +59,48 @@ pub(super) async fn run(worker: WebhookWorker, shutdown: CancellationToken) {
     });
     let lease_ms = shared.config.lease_ms();
     let max_in_flight = shared.config.max_in_flight.max(1);
+    // When every slot was busy, claim again once a quarter of them is free (one claim
+    // per round of deliveries, not one per delivery) — or when signalled or polled.
+    let low_water = (max_in_flight / 4).max(1);
+    let (finished_tx, finished_rx) = mpsc::unbounded_channel::<Finished>();
+    let finisher = tokio::spawn(finish_loop(shared.clone(), finished_rx));
     let mut in_flight = JoinSet::new();
-    tracing::debug!("webhook worker started");
+    tracing::debug!(max_in_flight, "webhook worker started");
+    // Whether to claim on this turn, and whether every slot was in use the last time.
+    let mut claim = true;
+    let mut saturated = false;
     loop {
         if shutdown.is_cancelled() {
             break;
         }
+        while in_flight.try_join_next().is_some() {}
         let free = max_in_flight.saturating_sub(in_flight.len());
-        let mut filled = false;
-        if free > 0 {
+        if saturated && free >= low_water {
+            // More may be due than there were slots: claim again now that enough are
+            // free (one claim per round of deliveries, not one per delivery).
+            claim = true;
+        }
+        if free == 0 {
+            saturated = true;
+        } else if claim {
+            claim = false;
             let now = shared.db.now_ms();
             match webhooks::claim_due(&shared.db, now, free as u64, lease_ms).await {
                 Ok(batch) => {
-                    filled = batch.len() == free;
+                    saturated = batch.len() >= free;
                     for claimed in batch {
-                        in_flight.spawn(attempt(shared.clone(), claimed));
+                        in_flight.spawn(attempt(shared.clone(), claimed, finished_tx.clone()));
                     }
                 }
                 Err(e) => tracing::warn!(error = %e, "could not claim webhook deliveries"),
             }
         }
-        if filled {
-            // Every slot was used: more may be due. Wait only for a slot to free up.
-            tokio::select! {
-                () = shutdown.cancelled() => break,
-                Some(_) = in_flight.join_next() => {}
-            }
-            continue;
-        }
         tokio::select! {
             () = shutdown.cancelled() => break,
-            () = waker.0.notified() => {}
-            Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
-            () = tokio::time::sleep(shared.config.poll_interval) => {}
+            () = signal.notified() => claim = true,
+            // A slot freed up; the top of the loop decides whether to claim.
+            Some(_) = in_flight.join_next(), if saturated => {}
+            () = tokio::time::sleep(shared.config.poll_interval) => claim = true,
         }
     }
     let finishing = in_flight.len();
@@ -79,7 +108,63 @@ pub(super) async fn run(worker: WebhookWorker, shutdown: CancellationToken) {
         tracing::info!(finishing, "webhook worker finishing the attempts in flight");
     }
     while in_flight.join_next().await.is_some() {}
+    drop(finished_tx);
+    if let Err(e) = finisher.await {
+        tracing::error!(error = %e, "the webhook finisher failed");
+    }
     tracing::debug!("webhook worker stopped");
+}
+
+/// Records finished attempts, as many per transaction as have arrived, until every
+/// attempt task and the claimer are gone.
+async fn finish_loop(shared: Arc<Shared>, mut finished: mpsc::UnboundedReceiver<Finished>) {
+    let window_ms = shared.config.retry.window_ms;
+    let mut batch = Vec::with_capacity(FINISH_BATCH);
+    while finished.recv_many(&mut batch, FINISH_BATCH).await > 0 {
+        let items: Vec<(&ClaimedDelivery, &AttemptReport)> = batch
+            .iter()
+            .map(|(claimed, report)| (claimed, report))
+            .collect();
+        match webhooks::finish_attempts(&shared.db, &items, window_ms).await {
+            Ok(effects) => {
+                for ((claimed, report), effects) in batch.iter().zip(effects) {
+                    log_outcome(claimed, report, effects);
+                }
+            }
+            // The leases run out and the deliveries are tried again: at-least-once holds.
+            Err(e) => {
+                for (claimed, _) in &batch {
+                    tracing::error!(delivery = %claimed.id, error = %e, "could not record a webhook attempt");
+                }
+            }
+        }
+        batch.clear();
+    }
+}
+
+fn log_outcome(
+    claimed: &ClaimedDelivery,
+    report: &AttemptReport,
+    effects: webhooks::FinishEffects,
+) {
+    if effects.lost_lease {
+        tracing::warn!(delivery = %claimed.id, "webhook attempt finished after its lease was taken over; outcome not recorded");
+        return;
+    }
+    if effects.endpoint_disabled {
+        tracing::warn!(endpoint = %claimed.endpoint_id, url = %claimed.url, "webhook endpoint disabled: every attempt failed for the whole retry window");
+    }
+    match report.outcome {
+        AttemptOutcome::Delivered => {
+            tracing::debug!(delivery = %claimed.id, event = %claimed.event_id, "webhook delivered");
+        }
+        AttemptOutcome::RetryAt(at) => {
+            tracing::info!(delivery = %claimed.id, event = %claimed.event_id, url = %claimed.url, status = ?report.status_code, error = ?report.error, retry_in_ms = at - report.finished_at, "webhook attempt failed; will retry");
+        }
+        AttemptOutcome::GiveUp => {
+            tracing::warn!(delivery = %claimed.id, event = %claimed.event_id, url = %claimed.url, "webhook delivery failed for good after the retry window");
+        }
+    }
 }
 
 /// What the receiver did with one request.
@@ -89,7 +174,11 @@ struct Answer {
     success: bool,
 }
 
-async fn attempt(shared: Arc<Shared>, claimed: ClaimedDelivery) {
+async fn attempt(
+    shared: Arc<Shared>,
+    claimed: ClaimedDelivery,
+    finished: mpsc::UnboundedSender<Finished>,
+) {
     let started_at = shared.db.now_ms();
     let answer = post(&shared, &claimed, started_at).await;
     let finished_at = shared.db.now_ms();
@@ -118,33 +207,13 @@ async fn attempt(shared: Arc<Shared>, claimed: ClaimedDelivery) {
             AttemptOutcome::GiveUp => "given_up",
         });
     }
-    match webhooks::finish_attempt(&shared.db, &claimed, &report, policy.window_ms).await {
-        Ok(effects) => {
-            if effects.lost_lease {
-                tracing::warn!(delivery = %claimed.id, "webhook attempt finished after its lease was taken over; outcome not recorded");
-            }
-            if effects.endpoint_disabled {
-                tracing::warn!(endpoint = %claimed.endpoint_id, url = %claimed.url, "webhook endpoint disabled: every attempt failed for the whole retry window");
-            }
-            match report.outcome {
-                AttemptOutcome::Delivered => {
-                    tracing::debug!(delivery = %claimed.id, event = %claimed.event_id, "webhook delivered")
-                }
-                AttemptOutcome::RetryAt(at) => {
-                    tracing::info!(delivery = %claimed.id, event = %claimed.event_id, url = %claimed.url, status = ?report.status_code, error = ?report.error, retry_in_ms = at - finished_at, "webhook attempt failed; will retry")
-                }
-                AttemptOutcome::GiveUp => {
-                    tracing::warn!(delivery = %claimed.id, event = %claimed.event_id, url = %claimed.url, "webhook delivery failed for good after the retry window")
-                }
-            }
-        }
-        // The lease runs out and the delivery is tried again: at-least-once holds.
-        Err(e) => {
-            tracing::error!(delivery = %claimed.id, error = %e, "could not record a webhook attempt")
-        }
+    // The finisher outlives every attempt task (the claimer waits for them before it
+    // lets the finisher end), so this only fails if the finisher panicked; the lease then
+    // runs out and the delivery is tried again.
+    if finished.send((claimed, report)).is_err() {
+        tracing::error!("the webhook finisher is gone; the attempt will be repeated");
     }
 }
-
 async fn post(shared: &Shared, claimed: &ClaimedDelivery, now_ms: i64) -> Answer {
     let headers = sign(&claimed.secret, &claimed.event_id, &claimed.body, now_ms);
     let mut request = shared
