@@ -11,6 +11,7 @@ mod configuration;
 mod console;
 mod gateway_calls;
 mod golden_frames;
+mod group_commit;
 mod handlers;
 mod handshake;
 mod hostile;

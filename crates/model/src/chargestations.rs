@@ -4,8 +4,8 @@
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryTrait, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, IntoActiveModel,
+    QueryFilter, QueryTrait, Set, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -343,6 +343,28 @@ pub async fn find_by_endpoint(db: &Db, endpoint: &str) -> ModelResult<Option<Cha
         .transpose()
 }
 
+/// Finds many by OCPP identity in one query: the stations found, by identity.
+///
+/// # Errors
+/// On database failure.
+pub async fn find_by_endpoints(
+    db: &Db,
+    endpoints: &[String],
+) -> ModelResult<std::collections::HashMap<String, Chargestation>> {
+    let mut found = std::collections::HashMap::with_capacity(endpoints.len());
+    for chunk in endpoints.chunks(500) {
+        for row in Entity::find()
+            .filter(Column::Endpoint.is_in(chunk.iter().cloned()))
+            .all(db.conn())
+            .await?
+        {
+            let station = Chargestation::try_from(row)?;
+            found.insert(station.endpoint.clone(), station);
+        }
+    }
+    Ok(found)
+}
+
 /// Finds by `_id` or identity, or fails with `NotFound`.
 ///
 /// # Errors
@@ -551,9 +573,26 @@ pub async fn mark_connected(
     ocpp_base_url: &str,
     instance: &str,
 ) -> ModelResult<i64> {
-    let now = db.now_ms();
     let txn = db.conn().begin().await?;
-    let result = Entity::update_many()
+    let generation = mark_connected_in(&txn, db.now_ms(), id, ocpp_base_url, instance).await?;
+    txn.commit().await?;
+    db.outbox_written();
+    Ok(generation)
+}
+
+/// [`mark_connected`] inside the caller's transaction (a group commit writes many
+/// connections in one): one `UPDATE ... RETURNING *` and the event.
+///
+/// # Errors
+/// `NotFound` or a database failure.
+pub(crate) async fn mark_connected_in<C: ConnectionTrait>(
+    conn: &C,
+    now: i64,
+    id: &str,
+    ocpp_base_url: &str,
+    instance: &str,
+) -> ModelResult<i64> {
+    let mut update = Entity::update_many()
         .col_expr(
             Column::ConnectionGeneration,
             Expr::col(Column::ConnectionGeneration).add(1),
@@ -563,25 +602,20 @@ pub async fn mark_connected(
         .col_expr(Column::LastConnectAt, Expr::value(now))
         .col_expr(Column::LastMessageAt, Expr::value(now))
         .col_expr(Column::UpdatedAt, Expr::value(now))
-        .filter(Column::Id.eq(id))
-        .exec(&txn)
-        .await?;
-    if result.rows_affected == 0 {
-        return Err(ModelError::NotFound("chargestation"));
-    }
-    let station: Chargestation = Entity::find_by_id(id.to_owned())
-        .one(&txn)
+        .filter(Column::Id.eq(id));
+    QueryTrait::query(&mut update).returning_all();
+    let statement = conn.get_database_backend().build(update.as_query());
+    let row = conn
+        .query_one(statement)
         .await?
-        .ok_or(ModelError::NotFound("chargestation"))?
-        .try_into()?;
+        .ok_or(ModelError::NotFound("chargestation"))?;
+    let station: Chargestation = chargestation::Model::from_query_result(&row, "")?.try_into()?;
     events::record(
-        &txn,
+        conn,
         now,
         station_event(id, "chargestation.online", &station, ocpp_base_url),
     )
     .await?;
-    txn.commit().await?;
-    db.outbox_written();
     Ok(station.connection_generation)
 }
 
@@ -597,35 +631,47 @@ pub async fn mark_disconnected(
     generation: i64,
     ocpp_base_url: &str,
 ) -> ModelResult<bool> {
-    let now = db.now_ms();
     let txn = db.conn().begin().await?;
-    let result = Entity::update_many()
+    let applied = mark_disconnected_in(&txn, db.now_ms(), id, generation, ocpp_base_url).await?;
+    txn.commit().await?;
+    if applied {
+        db.outbox_written();
+    }
+    Ok(applied)
+}
+
+/// [`mark_disconnected`] inside the caller's transaction (a group commit writes many in
+/// one): one `UPDATE ... RETURNING *` and, when it applied, the event.
+///
+/// # Errors
+/// On database failure.
+pub(crate) async fn mark_disconnected_in<C: ConnectionTrait>(
+    conn: &C,
+    now: i64,
+    id: &str,
+    generation: i64,
+    ocpp_base_url: &str,
+) -> ModelResult<bool> {
+    let mut update = Entity::update_many()
         .col_expr(Column::Online, Expr::value(false))
         .col_expr(Column::HeldBy, Expr::value(Option::<String>::None))
         .col_expr(Column::LastDisconnectAt, Expr::value(now))
         .col_expr(Column::UpdatedAt, Expr::value(now))
         .filter(Column::Id.eq(id))
         .filter(Column::ConnectionGeneration.eq(generation))
-        .filter(Column::Online.eq(true))
-        .exec(&txn)
-        .await?;
-    if result.rows_affected == 0 {
-        txn.rollback().await?;
+        .filter(Column::Online.eq(true));
+    QueryTrait::query(&mut update).returning_all();
+    let statement = conn.get_database_backend().build(update.as_query());
+    let Some(row) = conn.query_one(statement).await? else {
         return Ok(false);
-    }
-    let station: Chargestation = Entity::find_by_id(id.to_owned())
-        .one(&txn)
-        .await?
-        .ok_or(ModelError::NotFound("chargestation"))?
-        .try_into()?;
+    };
+    let station: Chargestation = chargestation::Model::from_query_result(&row, "")?.try_into()?;
     events::record(
-        &txn,
+        conn,
         now,
         station_event(id, "chargestation.offline", &station, ocpp_base_url),
     )
     .await?;
-    txn.commit().await?;
-    db.outbox_written();
     Ok(true)
 }
 
@@ -692,7 +738,20 @@ pub async fn release_orphans(
 /// # Errors
 /// On database failure.
 pub async fn record_boot(db: &Db, id: &str, boot_info: Value) -> ModelResult<i64> {
-    let now = db.now_ms();
+    record_boot_in(db.conn(), db.now_ms(), id, &boot_info).await
+}
+
+/// [`record_boot`] on the caller's connection or transaction (a group commit writes
+/// many boots in one transaction).
+///
+/// # Errors
+/// On database failure.
+pub(crate) async fn record_boot_in<C: ConnectionTrait>(
+    conn: &C,
+    now: i64,
+    id: &str,
+    boot_info: &Value,
+) -> ModelResult<i64> {
     // One statement (`UPDATE ... RETURNING`, SQLite ≥ 3.35 and PostgreSQL), not a
     // transaction of an update and a read: a reconnect storm boots thousands at once
     // (docs/benchmarks.md).
@@ -704,7 +763,6 @@ pub async fn record_boot(db: &Db, id: &str, boot_info: Value) -> ModelResult<i64
         .col_expr(Column::UpdatedAt, Expr::value(now))
         .filter(Column::Id.eq(id));
     QueryTrait::query(&mut update).returning_col(Column::BootCount);
-    let conn = db.conn();
     let statement = conn.get_database_backend().build(update.as_query());
     let count = match conn.query_one(statement).await? {
         Some(row) => row.try_get::<i64>("", "boot_count")?,

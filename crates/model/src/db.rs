@@ -68,12 +68,17 @@ impl Db {
         if options.url.starts_with("sqlite:") {
             // One connection: SQLite serialises writers anyway, and a single connection
             // never meets SQLITE_BUSY on a read-then-write transaction (ADR 0002).
-            connect.max_connections(1).map_sqlx_sqlite_opts(|o| {
-                o.journal_mode(SqliteJournalMode::Wal)
-                    .synchronous(SqliteSynchronous::Normal)
-                    .busy_timeout(Duration::from_secs(10))
-                    .foreign_keys(true)
-            });
+            // The one connection is local and in-process: pinging it before every
+            // acquire only adds a round trip to each statement.
+            connect
+                .max_connections(1)
+                .test_before_acquire(false)
+                .map_sqlx_sqlite_opts(|o| {
+                    o.journal_mode(SqliteJournalMode::Wal)
+                        .synchronous(SqliteSynchronous::Normal)
+                        .busy_timeout(Duration::from_secs(10))
+                        .foreign_keys(true)
+                });
         } else {
             connect.max_connections(options.max_connections);
             if let Some(schema) = &options.schema {

@@ -20,6 +20,10 @@ pub enum ModelError {
     /// A value failed validation; the message names the field and the rule.
     #[error("{0}")]
     Invalid(String),
+    /// A part of the data layer that writes on the caller's behalf (the group commit)
+    /// has stopped: the app is shutting down.
+    #[error("{0}")]
+    Unavailable(&'static str),
     /// A stored JSON column could not be read back (a bug or a hand-edited row).
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),

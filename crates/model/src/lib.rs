@@ -13,6 +13,7 @@ mod db;
 pub mod entities;
 mod error;
 pub mod events;
+pub mod group_commit;
 pub mod guide;
 pub mod ids;
 pub mod instances;

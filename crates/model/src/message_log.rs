@@ -99,12 +99,36 @@ pub struct NewMessage {
     /// The action of a CALL, or of the CALL an answer answers, when known.
     pub action: Option<String>,
     pub message_id: Option<String>,
-    /// The whole frame as JSON (masked); a frame that is not JSON is a JSON string.
-    pub payload: Value,
+    /// The whole frame as JSON text (masked), stored as it is: the gateway does not
+    /// re-serialise frames that had nothing to mask; a frame that is not JSON is a JSON
+    /// string of its text.
+    pub payload: String,
     /// When the frame was read or written, Unix milliseconds.
     pub timestamp: i64,
     /// On the answer of an answered CALL: milliseconds since the CALL.
     pub round_trip_ms: Option<i64>,
+}
+
+impl NewMessage {
+    /// The stored frame with `_id` `id` (its payload read back into JSON), as the live
+    /// stream shows it.
+    pub fn into_stored(self, id: String) -> Message {
+        let payload =
+            serde_json::from_str(&self.payload).unwrap_or_else(|_| Value::String(self.payload));
+        Message {
+            id,
+            seq: 0,
+            chargestation_id: self.chargestation_id,
+            identity: self.identity,
+            direction: self.direction,
+            frame_type: self.frame_type,
+            action: self.action,
+            message_id: self.message_id,
+            payload,
+            timestamp: self.timestamp,
+            round_trip_ms: self.round_trip_ms,
+        }
+    }
 }
 
 /// A stored frame.
@@ -171,16 +195,16 @@ impl From<message_log::Model> for Message {
     }
 }
 
-/// Stores a batch in one statement and returns the stored rows (with their `_id`), in
-/// the batch's order.
+/// Stores a batch in one statement and returns the `_id`s given to its frames, in the
+/// batch's order.
 ///
 /// # Errors
 /// On database failure (nothing of the batch is stored).
-pub async fn insert_batch(db: &Db, batch: Vec<NewMessage>) -> ModelResult<Vec<Message>> {
+pub async fn insert_batch(db: &Db, batch: &[NewMessage]) -> ModelResult<Vec<String>> {
     if batch.is_empty() {
         return Ok(Vec::new());
     }
-    let mut stored = Vec::with_capacity(batch.len());
+    let mut ids = Vec::with_capacity(batch.len());
     let mut rows = Vec::with_capacity(batch.len());
     for new in batch {
         let id = ObjectId::new_at(new.timestamp).to_string();
@@ -192,27 +216,15 @@ pub async fn insert_batch(db: &Db, batch: Vec<NewMessage>) -> ModelResult<Vec<Me
             frame_type: Set(new.frame_type.map(|t| t.as_str().to_owned())),
             action: Set(new.action.clone()),
             message_id: Set(new.message_id.clone()),
-            payload: Set(new.payload.to_string()),
+            payload: Set(new.payload.clone()),
             timestamp: Set(new.timestamp),
             round_trip_ms: Set(new.round_trip_ms),
             ..Default::default()
         });
-        stored.push(Message {
-            id,
-            seq: 0,
-            chargestation_id: new.chargestation_id,
-            identity: new.identity,
-            direction: new.direction,
-            frame_type: new.frame_type,
-            action: new.action,
-            message_id: new.message_id,
-            payload: new.payload,
-            timestamp: new.timestamp,
-            round_trip_ms: new.round_trip_ms,
-        });
+        ids.push(id);
     }
     Entity::insert_many(rows).exec(db.conn()).await?;
-    Ok(stored)
+    Ok(ids)
 }
 
 /// List filters; the station is required.

@@ -28,8 +28,22 @@ pub(crate) fn spawn(
     session: Session,
     stream: AggregatedMessageStream,
 ) {
+    // Only what the connection needs lives on with it, not the whole record (whose
+    // configuration snapshot and boot info can be large).
+    let station = Station {
+        id: station.id,
+        endpoint: station.endpoint,
+    };
     // The message stream is tied to the worker's single-threaded runtime.
     actix_web::rt::spawn(run(gateway, station, generation, session, stream));
+}
+
+/// The station a connection speaks for.
+struct Station {
+    /// The chargestation `_id`.
+    id: String,
+    /// The charger identity.
+    endpoint: String,
 }
 
 enum Ending {
@@ -63,7 +77,7 @@ fn close_code_for(error: &actix_ws::ProtocolError) -> CloseCode {
 
 async fn run(
     gateway: Arc<Gateway>,
-    station: Chargestation,
+    station: Station,
     generation: i64,
     session: Session,
     mut stream: AggregatedMessageStream,
@@ -126,12 +140,18 @@ async fn run(
                 last_seen = Instant::now();
                 match message {
                     AggregatedMessage::Text(text) => {
-                        if !on_text(&ctx, &handle, &mut session_out, &text, dead_after).await {
+                        // Boxed: the handlers' futures (database calls) are large, and
+                        // unboxed they would be part of this task for the connection's
+                        // whole life; boxed they take memory only while a frame is served.
+                        let served = Box::pin(on_text(&ctx, &handle, &mut session_out, &text, dead_after)).await;
+                        drop(text);
+                        if !served {
                             break Ending::NotReading;
                         }
                         if last_touch.elapsed() >= LAST_MESSAGE_WRITE_EVERY {
                             last_touch = Instant::now();
-                            if let Err(e) = chargestations::touch_last_message(&shared.db, &station.id).await {
+                            // Boxed for the same reason as `on_text`.
+                            if let Err(e) = Box::pin(chargestations::touch_last_message(&shared.db, &station.id)).await {
                                 tracing::warn!(identity = %station.endpoint, error = %e, "could not record lastMessageAt");
                             }
                         }
@@ -157,6 +177,25 @@ async fn run(
         }
     };
 
+    // Boxed: the clean-up's futures (the socket close, the database write) would
+    // otherwise be part of this task for the connection's whole life.
+    Box::pin(clean_up(
+        &gateway, &station, generation, &handle, session, ending,
+    ))
+    .await;
+}
+
+/// After the connection ended: unregister, fail our waiting CALLs, close the socket
+/// (bounded), and mark the station offline unless a newer connection took over.
+async fn clean_up(
+    gateway: &Gateway,
+    station: &Station,
+    generation: i64,
+    handle: &SessionHandle,
+    session: Session,
+    ending: Ending,
+) {
+    let shared = &gateway.shared;
     match &ending {
         Ending::ClosedByCharger => {
             tracing::info!(identity = %station.endpoint, "charger closed the connection")
@@ -192,13 +231,11 @@ async fn run(
         session.close(Some(CloseReason::from(close_code))),
     )
     .await;
-    match chargestations::mark_disconnected(
-        &shared.db,
-        &station.id,
-        generation,
-        &shared.config.public_base_url,
-    )
-    .await
+    // Committed together with the other connections, boots and disconnections waiting.
+    match shared
+        .group_commit
+        .mark_disconnected(&station.id, generation, &shared.config.public_base_url)
+        .await
     {
         Ok(true) => {
             let _ = gateway.events.send(GatewayEvent::Disconnected {

@@ -21,6 +21,7 @@ mod upgrade;
 use std::sync::Arc;
 
 use actix_web::web;
+use model::group_commit::{self, GroupCommit};
 use model::Db;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
@@ -39,11 +40,14 @@ pub(crate) struct Shared {
     pub(crate) metrics: Metrics,
     /// Failed handshake authentications per source address.
     pub(crate) auth_limiter: model::auth_limit::AuthLimiter,
+    /// Connections and boots, committed in groups (a reconnect storm).
+    pub(crate) group_commit: GroupCommit,
 }
 
 impl Gateway {
     /// A gateway over `db` counting into `metrics`; `shutdown` closes every connection
-    /// when cancelled.
+    /// when cancelled. Starts the group commit of connections and boots on the current
+    /// tokio runtime.
     pub fn new(
         db: Db,
         config: GatewayConfig,
@@ -55,6 +59,7 @@ impl Gateway {
             registry: Default::default(),
             events,
             shared: Arc::new(Shared {
+                group_commit: GroupCommit::spawn(db.clone(), group_commit::DEFAULT_MAX_BATCH),
                 db,
                 config,
                 shutdown,

@@ -59,6 +59,9 @@ pub fn mask_secrets(value: &mut Value) -> bool {
 /// A frame's text as it may be logged: secrets masked (the text unchanged when there
 /// are none or it is not JSON).
 pub(crate) fn masked_text(text: &str) -> std::borrow::Cow<'_, str> {
+    if !may_hold_secret(text) {
+        return text.into();
+    }
     match serde_json::from_str::<Value>(text) {
         Ok(mut value) => {
             if mask_secrets(&mut value) {
@@ -69,6 +72,26 @@ pub(crate) fn masked_text(text: &str) -> std::borrow::Cow<'_, str> {
         }
         Err(_) => text.into(),
     }
+}
+
+/// Whether a frame's text may hold the value of a write-only key: it names one (any
+/// case), or it has a JSON escape that could spell one. Frames that cannot are stored
+/// as they are, without being parsed into a tree and written again.
+fn may_hold_secret(text: &str) -> bool {
+    text.contains('\\')
+        || model::config::catalogue::CATALOGUE
+            .iter()
+            .filter(|key| key.is_write_only())
+            .any(|key| contains_ignore_ascii_case(text, key.name))
+}
+
+fn contains_ignore_ascii_case(haystack: &str, needle: &str) -> bool {
+    let needle = needle.as_bytes();
+    !needle.is_empty()
+        && haystack
+            .as_bytes()
+            .windows(needle.len())
+            .any(|window| window.eq_ignore_ascii_case(needle))
 }
 
 /// One frame as the connection saw it; the writer works out the rest.
@@ -177,7 +200,10 @@ impl Default for MessageLogConfig {
             max_per_station: 10_000,
             max_age: Duration::from_secs(168 * 3600),
             channel_capacity: 16_384,
-            batch_size: 256,
+            // Large batches: under load each commit rewrites fewer index pages per frame
+            // (a batch's frames come from many stations); 10 values a row stays under
+            // SQLite's 32766 and PostgreSQL's 65535 bind parameters.
+            batch_size: 2048,
             prune_interval: Duration::from_secs(60),
         }
     }
@@ -290,20 +316,26 @@ impl MessageLogWriter {
             return;
         }
         let rows: Vec<NewMessage> = batch.drain(..).map(to_new_message).collect();
-        let count = rows.len();
-        match message_log::insert_batch(&self.db, rows).await {
-            Ok(stored) => {
-                for message in stored {
-                    *self
-                        .pending_per_station
-                        .entry(message.chargestation_id.clone())
-                        .or_default() += 1;
-                    // No subscriber is fine; a lagging one skips (never blocks us).
-                    let _ = self.live.send(message);
+        match message_log::insert_batch(&self.db, &rows).await {
+            Ok(ids) => {
+                // Stored before the check: a stream opening later misses none of its frames.
+                let watched = self.live.receiver_count() > 0;
+                for (row, id) in rows.into_iter().zip(ids) {
+                    match self.pending_per_station.get_mut(&row.chargestation_id) {
+                        Some(grown) => *grown += 1,
+                        None => {
+                            self.pending_per_station
+                                .insert(row.chargestation_id.clone(), 1);
+                        }
+                    }
+                    if watched {
+                        // A lagging subscriber skips (never blocks us).
+                        let _ = self.live.send(row.into_stored(id));
+                    }
                 }
             }
             Err(e) => {
-                tracing::warn!(error = %e, frames = count, "could not store message-log frames; dropped");
+                tracing::warn!(error = %e, frames = rows.len(), "could not store message-log frames; dropped");
             }
         }
         self.prune_stations().await;
@@ -376,46 +408,190 @@ impl MessageLogWriter {
     }
 }
 
-/// Reads a captured frame: its type, message id and (for a CALL) action from the JSON,
-/// secrets masked; a frame that is not JSON is kept as a JSON string of its text.
+/// Reads a captured frame: its type, message id and (for a CALL) action from the JSON
+/// (validated, not built into a tree), secrets masked in the frames that may hold one;
+/// the text is stored as it is otherwise. A frame that is not JSON (or is `null`: absent
+/// values are never `null` in the API) is kept as a JSON string of its text.
 fn to_new_message(frame: CapturedFrame) -> NewMessage {
-    let (payload, frame_type, message_id, call_action) =
-        match serde_json::from_str::<Value>(&frame.text) {
-            // Absent values are never `null` in the API: a `null` frame is kept as text.
-            Ok(Value::Null) => (Value::String(frame.text), None, None, None),
-            Ok(mut value) => {
-                mask_secrets(&mut value);
-                let (frame_type, message_id, action) = match value.as_array() {
-                    Some(items) => {
-                        let frame_type = items
-                            .first()
-                            .and_then(Value::as_u64)
-                            .and_then(FrameType::from_number);
-                        let message_id = items.get(1).and_then(Value::as_str).map(str::to_owned);
-                        let action = match frame_type {
-                            Some(FrameType::Call) => {
-                                items.get(2).and_then(Value::as_str).map(str::to_owned)
-                            }
-                            _ => None,
-                        };
-                        (frame_type, message_id, action)
-                    }
-                    None => (None, None, None),
-                };
-                (value, frame_type, message_id, action)
-            }
-            Err(_) => (Value::String(frame.text), None, None, None),
-        };
+    let (payload, head) = match Head::read(&frame.text) {
+        Some(head) if !head.null => (masked_payload(frame.text), head),
+        _ => (Value::String(frame.text).to_string(), Head::default()),
+    };
     NewMessage {
         chargestation_id: frame.station_id,
         identity: frame.identity,
         direction: frame.direction,
-        frame_type,
-        action: call_action.or(frame.action),
-        message_id,
+        frame_type: head.frame_type,
+        action: head.action.or(frame.action),
+        message_id: head.message_id,
         payload,
         timestamp: frame.timestamp,
         round_trip_ms: frame.round_trip_ms,
+    }
+}
+
+/// The JSON text of a frame with its secrets masked: re-serialised only when something
+/// was masked.
+fn masked_payload(text: String) -> String {
+    if !may_hold_secret(&text) {
+        return text;
+    }
+    match serde_json::from_str::<Value>(&text) {
+        Ok(mut value) => {
+            if mask_secrets(&mut value) {
+                value.to_string()
+            } else {
+                text
+            }
+        }
+        Err(_) => text,
+    }
+}
+
+/// What the writer reads of a frame's JSON without building a tree of it: the value is
+/// validated and skipped, only the array head is kept.
+#[derive(Debug, Default, PartialEq)]
+struct Head {
+    /// The JSON is `null`.
+    null: bool,
+    frame_type: Option<FrameType>,
+    message_id: Option<String>,
+    /// The third item of a CALL.
+    action: Option<String>,
+}
+
+impl Head {
+    /// The head of `text`; `None` when it is not JSON.
+    fn read(text: &str) -> Option<Head> {
+        serde_json::from_str(text).ok()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Head {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Head, D::Error> {
+        deserializer.deserialize_any(HeadVisitor)
+    }
+}
+
+struct HeadVisitor;
+
+impl<'de> serde::de::Visitor<'de> for HeadVisitor {
+    type Value = Head;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_unit<E>(self) -> Result<Head, E> {
+        Ok(Head {
+            null: true,
+            ..Head::default()
+        })
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut items: A) -> Result<Head, A::Error> {
+        let mut head = Head::default();
+        if let Some(Scalar::U64(number)) = items.next_element::<Scalar>()? {
+            head.frame_type = FrameType::from_number(number);
+        }
+        if let Some(Scalar::Str(id)) = items.next_element::<Scalar>()? {
+            head.message_id = Some(id);
+        }
+        if let Some(Scalar::Str(action)) = items.next_element::<Scalar>()? {
+            if head.frame_type == Some(FrameType::Call) {
+                head.action = Some(action);
+            }
+        }
+        while items.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(head)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Head, A::Error> {
+        while map
+            .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+            .is_some()
+        {}
+        Ok(Head::default())
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Head, E> {
+        Ok(Head::default())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Head, E> {
+        Ok(Head::default())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Head, E> {
+        Ok(Head::default())
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Head, E> {
+        Ok(Head::default())
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Head, E> {
+        Ok(Head::default())
+    }
+}
+
+/// One item of the head: a non-negative integer, a string, or anything else (skipped).
+enum Scalar {
+    U64(u64),
+    Str(String),
+    Other,
+}
+
+impl<'de> serde::Deserialize<'de> for Scalar {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Scalar, D::Error> {
+        deserializer.deserialize_any(ScalarVisitor)
+    }
+}
+
+struct ScalarVisitor;
+
+impl<'de> serde::de::Visitor<'de> for ScalarVisitor {
+    type Value = Scalar;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_u64<E>(self, n: u64) -> Result<Scalar, E> {
+        Ok(Scalar::U64(n))
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Scalar, E> {
+        Ok(Scalar::Other)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Scalar, E> {
+        Ok(Scalar::Other)
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Scalar, E> {
+        Ok(Scalar::Other)
+    }
+
+    fn visit_unit<E>(self) -> Result<Scalar, E> {
+        Ok(Scalar::Other)
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<Scalar, E> {
+        Ok(Scalar::Str(s.to_owned()))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut items: A) -> Result<Scalar, A::Error> {
+        while items.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(Scalar::Other)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Scalar, A::Error> {
+        while map
+            .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+            .is_some()
+        {}
+        Ok(Scalar::Other)
     }
 }
 
@@ -501,10 +677,39 @@ mod tests {
         assert_eq!(error.action, None);
         assert_eq!(
             to_new_message(captured("null", None)).payload,
-            json!("null")
+            json!("null").to_string()
         );
         let garbage = to_new_message(captured("{not json", None));
         assert_eq!(garbage.frame_type, None);
-        assert_eq!(garbage.payload, json!("{not json"));
+        assert_eq!(garbage.payload, json!("{not json").to_string());
+        let odd = to_new_message(captured(r#"[2.0,"1","Heartbeat",{}]"#, None));
+        assert_eq!((odd.frame_type, odd.action), (None, None));
+        assert_eq!(odd.message_id.as_deref(), Some("1"));
+        let object = to_new_message(captured(r#"{"a":[1,{"b":2}]}"#, None));
+        assert_eq!((object.frame_type, object.message_id), (None, None));
+        let nested = to_new_message(captured(r#"[[3],{"x":1},"y"]"#, None));
+        assert_eq!((nested.frame_type, nested.message_id), (None, None));
+    }
+
+    #[test]
+    fn frames_without_secrets_are_stored_as_sent_without_re_serialising() {
+        let text = r#"[2, "19", "Heartbeat", {}]"#;
+        assert_eq!(to_new_message(captured(text, None)).payload, text);
+        let config = r#"[2,"1","ChangeConfiguration",{"key":"HeartbeatInterval","value":"60"}]"#;
+        assert_eq!(to_new_message(captured(config, None)).payload, config);
+    }
+
+    #[test]
+    fn secrets_are_masked_however_the_key_is_spelled() {
+        for text in [
+            r#"[2,"1","ChangeConfiguration",{"key":"AuthorizationKey","value":"s3cret"}]"#,
+            r#"[2,"1","ChangeConfiguration",{"key":"AUTHORIZATIONKEY","value":"s3cret"}]"#,
+            r#"[3,"1",{"configurationKey":[{"key":"Authorization\u004bey","value":"s3cret"}]}]"#,
+        ] {
+            let stored = to_new_message(captured(text, None));
+            assert!(!stored.payload.contains("s3cret"), "{text}");
+            assert!(stored.payload.contains(MASK), "{text}");
+            assert!(!masked_text(text).contains("s3cret"), "{text}");
+        }
     }
 }

@@ -123,7 +123,8 @@ pub async fn handle_upgrade(
         tracing::info!(path = req.path(), "handshake refused: invalid identity");
         return refuse(StatusCode::BAD_REQUEST);
     }
-    let station = match chargestations::find_by_endpoint(&shared.db, &identity).await {
+    // Answered together with the other handshakes' lookups arriving meanwhile.
+    let station = match shared.group_commit.find_by_endpoint(&identity).await {
         Ok(Some(station)) => station,
         Ok(None) if shared.config.auto_register => {
             match chargestations::auto_register(&shared.db, &identity).await {
@@ -173,13 +174,15 @@ pub async fn handle_upgrade(
             HeaderValue::from_static(SUBPROTOCOL),
         );
     }
-    let generation = match chargestations::mark_connected(
-        &shared.db,
-        &station.id,
-        &shared.config.public_base_url,
-        &shared.config.instance_id,
-    )
-    .await
+    // Committed together with the other connections and boots arriving meanwhile.
+    let generation = match shared
+        .group_commit
+        .mark_connected(
+            &station.id,
+            &shared.config.public_base_url,
+            &shared.config.instance_id,
+        )
+        .await
     {
         Ok(generation) => {
             // An older connection of this station on another instance must close.

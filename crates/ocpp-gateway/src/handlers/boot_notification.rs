@@ -1,7 +1,6 @@
 //! BootNotification: stores the boot info, counts the boot, accepts the charger with the
 //! configured heartbeat interval, and tells the rest of the system it booted.
 
-use model::chargestations;
 use ocpp::v16::{BootNotificationRequest, BootNotificationResponse, RegistrationStatus};
 
 use super::{HandlerContext, HandlerError};
@@ -12,8 +11,13 @@ pub(super) async fn handle(
     req: BootNotificationRequest,
 ) -> Result<BootNotificationResponse, HandlerError> {
     let boot_info = serde_json::to_value(&req).unwrap_or_default();
-    let boot_count =
-        chargestations::record_boot(&ctx.shared.db, &ctx.station_id, boot_info).await?;
+    // Committed together with the other connections and boots arriving meanwhile (a
+    // reconnect storm); answered only once committed.
+    let boot_count = ctx
+        .shared
+        .group_commit
+        .record_boot(&ctx.station_id, boot_info)
+        .await?;
     tracing::info!(identity = %ctx.identity, vendor = %req.charge_point_vendor, model = %req.charge_point_model, boot_count, "charger booted");
     let _ = ctx.events.send(GatewayEvent::Booted {
         station_id: ctx.station_id.clone(),
