@@ -9,19 +9,11 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use e2e_tests::receiver::Receiver;
-use e2e_tests::TestApp;
+use e2e_tests::{on_postgres, TestApp};
 use serde_json::{json, Value};
 use simulator::{Charger, KeyBehaviour};
 
 const WAIT: Duration = Duration::from_secs(10);
-
-fn on_postgres() -> bool {
-    let pg = std::env::var("CSMS_TEST_DATABASE_URL").is_ok_and(|u| u.starts_with("postgres"));
-    if !pg {
-        eprintln!("several instances need PostgreSQL: set CSMS_TEST_DATABASE_URL (the PostgreSQL pass of ./scripts/test does)");
-    }
-    pg
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_charger_on_one_instance_is_configured_through_another_and_each_webhook_arrives_once() {

@@ -387,3 +387,14 @@ impl Drop for TestApp {
         }
     }
 }
+
+/// Whether this pass runs on PostgreSQL. Several instances on one database need it
+/// (SQLite is one instance per file by design, docs/scaling.md): tests of several
+/// instances return at once on SQLite, and the PostgreSQL pass runs them.
+pub fn on_postgres() -> bool {
+    let pg = std::env::var("CSMS_TEST_DATABASE_URL").is_ok_and(|u| u.starts_with("postgres"));
+    if !pg {
+        eprintln!("several instances need PostgreSQL: set CSMS_TEST_DATABASE_URL (the PostgreSQL pass of ./scripts/test does)");
+    }
+    pg
+}
