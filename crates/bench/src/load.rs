@@ -640,9 +640,13 @@ impl Charger {
             }
             CallKind::Heartbeat | CallKind::Status => {
                 self.shared.outstanding.fetch_sub(1, Ordering::Relaxed);
+                // A Heartbeat sent just before the burst began (the charger saw the end
+                // of the Heartbeat phase late) is not part of the burst's round-trips.
+                let late_beat =
+                    ours.kind == CallKind::Heartbeat && matches!(phase, Phase::StatusBurst { .. });
                 if is_error {
                     self.shared.call_errors.fetch_add(1, Ordering::Relaxed);
-                } else {
+                } else if !late_beat {
                     self.shared.round_trips.fetch_add(1, Ordering::Relaxed);
                     stats::record(&mut lock(&self.shared.latency), elapsed);
                 }
@@ -658,6 +662,9 @@ impl Charger {
                     }
                 } else if phase == (Phase::Heartbeats { interval_ms: 0 }) {
                     self.send_heartbeat(session).await?;
+                } else if late_beat && session.status_left > 0 {
+                    // The burst began while this Heartbeat was out: start it now.
+                    self.next_status(session).await?;
                 } else {
                     self.shared.progress.notify_one();
                 }
