@@ -26,8 +26,6 @@ pub struct ApiState {
     pub dispatcher: Dispatcher,
     /// The charger-facing base URL, for `connection_url`.
     pub ocpp_base_url: String,
-    /// Wakes the webhook worker (after a redelivery or a re-activated endpoint).
-    pub webhooks: dispatcher::webhooks::WebhookWaker,
     /// Failed Bearer authentications per source address (429 once over the limit).
     pub auth_limiter: std::sync::Arc<model::auth_limit::AuthLimiter>,
     /// The message log's live feed: every frame this instance stores, as it is stored.

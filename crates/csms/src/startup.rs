@@ -185,7 +185,6 @@ pub async fn build_with_db(settings: Settings, db: Db) -> Result<App, StartError
         db: db.clone(),
         dispatcher: dispatcher.clone(),
         ocpp_base_url,
-        webhooks: webhook_worker.waker(),
         auth_limiter: std::sync::Arc::new(model::auth_limit::AuthLimiter::new(
             settings.api_auth_max_failures,
             model::auth_limit::DEFAULT_WINDOW_MS,

@@ -379,7 +379,12 @@ pub async fn update(db: &Db, id: &str, patch: EndpointPatch) -> ModelResult<Endp
         model.description = Set(description);
     }
     model.updated_at = Set(db.now_ms());
-    model.update(db.conn()).await?.try_into()
+    let endpoint: Endpoint = model.update(db.conn()).await?.try_into()?;
+    if endpoint.active {
+        // Its pending deliveries (held while it was inactive) may be due now.
+        db.outbox_written();
+    }
+    Ok(endpoint)
 }
 
 /// Deletes an endpoint and its deliveries; returns what was deleted.

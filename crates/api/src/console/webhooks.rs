@@ -141,7 +141,6 @@ pub async fn redeliver(
             webhooks::redeliver(&state.db, &id, &delivery_id)
                 .await
                 .map_err(ApiError::from)?;
-            state.webhooks.wake();
             Ok(see_other("/console/webhooks?done=redeliver"))
         }
         .await,

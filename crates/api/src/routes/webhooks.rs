@@ -102,9 +102,6 @@ pub async fn patch(
         description: description(&body)?,
     };
     let endpoint = webhooks::update(&state.db, &id, patch).await?;
-    if endpoint.active {
-        state.webhooks.wake();
-    }
     Ok(envelope::ok(
         "Webhook endpoint updated",
         endpoint.to_json(false),
@@ -163,6 +160,5 @@ pub async fn redeliver(
 ) -> ApiResult<HttpResponse> {
     let (id, delivery_id) = path.into_inner();
     let delivery = webhooks::redeliver(&state.db, &id, &delivery_id).await?;
-    state.webhooks.wake();
     Ok(envelope::ok("Delivery re-queued", delivery.to_json()))
 }

@@ -17,12 +17,10 @@
 pub mod signing;
 mod worker;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use model::webhooks::AttemptOutcome;
 use model::Db;
-use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -132,26 +130,11 @@ pub enum WebhookError {
     Client(#[from] reqwest::Error),
 }
 
-/// Wakes the worker so a delivery made due now (a redelivery, a re-activated endpoint) is
-/// looked at without waiting for the next poll. It raises the database's outbox signal
-/// ([`model::Db::outbox_signal`]), the one every commit that writes an event raises too.
-/// Cheap to clone.
-#[derive(Debug, Clone)]
-pub struct WebhookWaker(Arc<Notify>);
-
-impl WebhookWaker {
-    /// Asks the worker to look for due deliveries now.
-    pub fn wake(&self) {
-        self.0.notify_one();
-    }
-}
-
 /// The delivery worker, built and not yet running.
 pub struct WebhookWorker {
     db: Db,
     config: WebhookConfig,
     client: reqwest::Client,
-    waker: WebhookWaker,
     metrics: Option<ocpp_gateway::Metrics>,
 }
 
@@ -170,7 +153,6 @@ impl WebhookWorker {
             .user_agent(concat!("csms-webhooks/", env!("CARGO_PKG_VERSION")))
             .build()?;
         Ok(WebhookWorker {
-            waker: WebhookWaker(db.outbox_signal()),
             db,
             config,
             client,
@@ -183,11 +165,6 @@ impl WebhookWorker {
     pub fn with_metrics(mut self, metrics: ocpp_gateway::Metrics) -> WebhookWorker {
         self.metrics = Some(metrics);
         self
-    }
-
-    /// A handle that wakes this worker.
-    pub fn waker(&self) -> WebhookWaker {
-        self.waker.clone()
     }
 
     /// Runs the worker until `shutdown` is cancelled; the task then finishes (and

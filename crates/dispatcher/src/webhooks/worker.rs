@@ -3,7 +3,7 @@
 //! - the **claimer** (this task's loop) claims due deliveries — up to the free
 //!   concurrency slots, in one round — and spawns one attempt task per delivery. It is
 //!   woken by the outbox signal of [`model::Db`] (raised after every commit that wrote an
-//!   event, by redeliveries and re-activations through [`super::WebhookWaker`], and by
+//!   event, by redeliveries and re-activated endpoints, and by
 //!   the finisher after each batch it records), by a slot freeing up when every slot was
 //!   busy, or by the poll interval (events written by other instances on one PostgreSQL
 //!   database);
@@ -50,7 +50,7 @@ struct Shared {
 type Finished = (ClaimedDelivery, AttemptReport);
 
 pub(super) async fn run(worker: WebhookWorker, shutdown: CancellationToken) {
-    let signal = worker.waker.0.clone();
+    let signal = worker.db.outbox_signal();
     let shared = Arc::new(Shared {
         db: worker.db,
         config: worker.config,
