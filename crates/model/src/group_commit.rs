@@ -280,19 +280,25 @@ async fn apply_all(db: &Db, batch: &[Job]) -> ModelResult<Vec<i64>> {
     Ok(answers)
 }
 
+/// One write through the unbatched function of `chargestations` (its own transaction).
 async fn apply_alone(db: &Db, write: &Write) -> ModelResult<i64> {
     match write {
-        // A single statement needs no transaction of its own.
+        Write::Connect {
+            id,
+            ocpp_base_url,
+            instance,
+        } => chargestations::mark_connected(db, id, ocpp_base_url, instance).await,
+        // `record_boot` without taking the value: a single statement, no transaction.
         Write::Boot { id, boot_info } => {
             record_boot_in(db.conn(), db.now_ms(), id, boot_info).await
         }
-        Write::Connect { .. } | Write::Disconnect { .. } => {
-            let txn = db.conn().begin().await?;
-            let answer = apply(&txn, db.now_ms(), write).await?;
-            txn.commit().await?;
-            db.outbox_written();
-            Ok(answer)
-        }
+        Write::Disconnect {
+            id,
+            generation,
+            ocpp_base_url,
+        } => Ok(i64::from(
+            chargestations::mark_disconnected(db, id, *generation, ocpp_base_url).await?,
+        )),
     }
 }
 
