@@ -430,21 +430,11 @@ fn to_new_message(frame: CapturedFrame) -> NewMessage {
     }
 }
 
-/// The JSON text of a frame with its secrets masked: re-serialised only when something
-/// was masked.
+/// [`masked_text`] keeping the frame's own `String` when nothing was masked.
 fn masked_payload(text: String) -> String {
-    if !may_hold_secret(&text) {
-        return text;
-    }
-    match serde_json::from_str::<Value>(&text) {
-        Ok(mut value) => {
-            if mask_secrets(&mut value) {
-                value.to_string()
-            } else {
-                text
-            }
-        }
-        Err(_) => text,
+    match masked_text(&text) {
+        std::borrow::Cow::Owned(masked) => masked,
+        std::borrow::Cow::Borrowed(_) => text,
     }
 }
 
