@@ -649,23 +649,32 @@ pub struct ClaimedDelivery {
     pub lease_until: i64,
 }
 
-/// The candidates: the head (oldest pending delivery) of each (endpoint, order key) pair
-/// — found by one pass over the covering index `idx_deliveries_pending` rather than a
-/// head-of-line probe per pending row — that is due, not leased (or whose lease ran
-/// out), for an active endpoint. `$1` is the new lease, `$2` now, `$3` `true`, `$4` the
-/// limit; `{lock}` is `FOR UPDATE OF d SKIP LOCKED` on PostgreSQL.
-const CLAIM: &str = "UPDATE webhook_deliveries SET lease_until = $1 \
-     WHERE seq IN (SELECT d.seq FROM \
-         (SELECT MIN(seq) AS head FROM webhook_deliveries WHERE status = 'pending' \
-          GROUP BY endpoint_id, order_key) h \
-         JOIN webhook_deliveries d ON d.seq = h.head \
-         JOIN webhook_endpoints w ON w.id = d.endpoint_id \
-         WHERE d.next_attempt_at <= $2 \
-         AND (d.lease_until IS NULL OR d.lease_until < $2) \
-         AND w.active = $3 \
-         ORDER BY d.seq LIMIT $4{lock}) \
-     AND status = 'pending' AND (lease_until IS NULL OR lease_until < $2) \
-     RETURNING seq";
+/// The candidates: the first `$4` pending deliveries of each (endpoint, order key) pair
+/// whose head (oldest pending delivery) is due and not leased (or its lease ran out),
+/// for an active endpoint; at most `$3` pairs, oldest head first. One pass over the
+/// covering index `idx_deliveries_pending` numbers each pair's pending deliveries.
+/// `$1` is `true` (active), `$2` now.
+const CANDIDATES: &str = "WITH c AS (SELECT d.seq, d.endpoint_id, d.order_key, \
+         d.next_attempt_at, d.lease_until, \
+         ROW_NUMBER() OVER (PARTITION BY d.endpoint_id, d.order_key ORDER BY d.seq) AS rn \
+         FROM webhook_deliveries d WHERE d.status = 'pending'), \
+     h AS (SELECT c.endpoint_id, c.order_key FROM c \
+         JOIN webhook_endpoints w ON w.id = c.endpoint_id \
+         WHERE c.rn = 1 AND w.active = $1 AND c.next_attempt_at <= $2 \
+         AND (c.lease_until IS NULL OR c.lease_until < $2) \
+         ORDER BY c.seq LIMIT $3) \
+     SELECT c.seq, c.endpoint_id, c.order_key, c.next_attempt_at, c.lease_until, c.rn FROM c \
+     JOIN h ON h.endpoint_id = c.endpoint_id AND h.order_key = c.order_key \
+     WHERE c.rn <= $4 ORDER BY c.endpoint_id, c.order_key, c.rn";
+
+/// Takes the leases of `{seqs}` that are still free: `$1` the new lease, `$2` now. The
+/// condition makes claiming safe for several workers on either engine; `{lock}` is
+/// `FOR UPDATE SKIP LOCKED` on PostgreSQL, so concurrent instances never wait on (or
+/// deadlock with) each other's claims.
+const LEASE: &str = "UPDATE webhook_deliveries SET lease_until = $1 \
+     WHERE seq IN (SELECT seq FROM webhook_deliveries WHERE seq IN ({seqs}) \
+         AND status = 'pending' AND (lease_until IS NULL OR lease_until < $2){lock}) \
+     AND status = 'pending' AND (lease_until IS NULL OR lease_until < $2) RETURNING seq";
 
 /// Everything needed to send the claimed deliveries, in one query.
 const CLAIMED: &str = "SELECT d.seq, d.id, d.endpoint_id, d.attempts, d.window_attempts, \
@@ -675,15 +684,20 @@ const CLAIMED: &str = "SELECT d.seq, d.id, d.endpoint_id, d.attempts, d.window_a
      JOIN events e ON e.seq = d.event_seq \
      WHERE d.seq IN ({seqs}) ORDER BY d.seq";
 
-/// Claims up to `limit` due deliveries for `lease_ms`, oldest first. Only the head (the
-/// oldest pending delivery) of each (endpoint, order key) pair can be claimed, so events
-/// of one chargestation reach an endpoint in order while other pairs flow freely.
-///
-/// Two statements, whatever the batch size: one `UPDATE ... WHERE seq IN (<candidates>)
-/// AND <not leased> RETURNING seq` takes the leases (the conditional update makes
-/// claiming safe for several workers on either engine; on PostgreSQL the candidates are
-/// also locked with `FOR UPDATE SKIP LOCKED`, so concurrent instances never wait on each
-/// other), and one join reads the endpoints and event bodies.
+/// Gives back the leases of deliveries a run did not get to: `$1` the lease they hold.
+const RELEASE: &str = "UPDATE webhook_deliveries SET lease_until = NULL \
+     WHERE seq IN ({seqs}) AND status = 'pending' AND lease_until = $1";
+
+/// `$from`, `$from+1`, ... for `count` values.
+fn placeholders(from: usize, count: usize) -> String {
+    (from..from + count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Claims up to `limit` due deliveries for `lease_ms`, oldest first: [`claim_runs`] with
+/// runs of one, flattened — the head of each (endpoint, order key) pair.
 ///
 /// # Errors
 /// On database failure.
@@ -693,62 +707,186 @@ pub async fn claim_due(
     limit: u64,
     lease_ms: i64,
 ) -> ModelResult<Vec<ClaimedDelivery>> {
-    if limit == 0 {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    Ok(claim_runs(db, now_ms, limit, 1, lease_ms)
+        .await?
+        .into_iter()
+        .flatten()
+        .collect())
+}
+
+/// Claims, for `lease_ms`, up to `max_runs` runs of deliveries: a run is the head (the
+/// oldest pending delivery) of one (endpoint, order key) pair and the pending
+/// deliveries right behind it, up to `run_len` in all, in order — each due and not
+/// leased; the run stops before the first one that is not. Runs are returned oldest
+/// head first.
+///
+/// Only a pair's head can start a run, and every delivery of a run stays leased until
+/// its outcome is recorded or it is [released](release), so events of one
+/// chargestation reach an endpoint in order — the worker sends a run's deliveries one
+/// after another and stops at the first failure — while other pairs flow freely. A
+/// backlog of one pair goes out in runs rather than one claim per event.
+///
+/// Three statements, whatever the batch size: one read of the candidates, one
+/// `UPDATE ... WHERE seq IN (...) AND <not leased> RETURNING seq` that takes the leases
+/// (several workers may race for the same candidates on either engine; each delivery
+/// goes to one of them), and one join reading the endpoints and event bodies. A run
+/// whose delivery was taken by another worker (or whose endpoint was deleted) is cut
+/// before it, and the leases it took behind the cut are given back.
+///
+/// # Errors
+/// On database failure.
+pub async fn claim_runs(
+    db: &Db,
+    now_ms: i64,
+    max_runs: usize,
+    run_len: usize,
+    lease_ms: i64,
+) -> ModelResult<Vec<Vec<ClaimedDelivery>>> {
+    if max_runs == 0 || run_len == 0 {
         return Ok(Vec::new());
     }
     let backend = db.conn().get_database_backend();
-    let lock = if db.is_postgres() {
-        " FOR UPDATE OF d SKIP LOCKED"
-    } else {
-        ""
-    };
-    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let lease_until = now_ms.saturating_add(lease_ms);
-    let leased = db
+    let as_i64 = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+    let candidates = db
         .conn()
         .query_all(Statement::from_sql_and_values(
             backend,
-            CLAIM.replace("{lock}", lock),
-            [lease_until.into(), now_ms.into(), true.into(), limit.into()],
+            CANDIDATES,
+            [
+                true.into(),
+                now_ms.into(),
+                as_i64(max_runs).into(),
+                as_i64(run_len).into(),
+            ],
         ))
         .await?;
+    // Each pair's run: its candidates in order, up to the first not due or leased.
+    let mut runs: Vec<Vec<i64>> = Vec::new();
+    let mut pair: Option<(String, String)> = None;
+    let mut open = false;
+    for row in candidates {
+        let endpoint: String = row.try_get("", "endpoint_id")?;
+        let order_key: String = row.try_get("", "order_key")?;
+        let next_attempt_at: i64 = row.try_get("", "next_attempt_at")?;
+        let lease_until: Option<i64> = row.try_get("", "lease_until")?;
+        let key = Some((endpoint, order_key));
+        if key != pair {
+            pair = key;
+            runs.push(Vec::new());
+            open = true;
+        }
+        let free = next_attempt_at <= now_ms && lease_until.is_none_or(|until| until < now_ms);
+        open &= free;
+        if open {
+            if let Some(run) = runs.last_mut() {
+                run.push(row.try_get("", "seq")?);
+            }
+        }
+    }
+    runs.retain(|run| !run.is_empty());
+    let wanted: Vec<i64> = runs.iter().flatten().copied().collect();
+    if wanted.is_empty() {
+        return Ok(Vec::new());
+    }
+    let lease_until = now_ms.saturating_add(lease_ms);
+    let lock = if db.is_postgres() {
+        " FOR UPDATE SKIP LOCKED"
+    } else {
+        ""
+    };
+    let mut values: Vec<sea_orm::Value> = vec![lease_until.into(), now_ms.into()];
+    values.extend(wanted.iter().map(|&seq| sea_orm::Value::from(seq)));
+    let leased: std::collections::HashSet<i64> = db
+        .conn()
+        .query_all(Statement::from_sql_and_values(
+            backend,
+            LEASE
+                .replace("{seqs}", &placeholders(3, wanted.len()))
+                .replace("{lock}", lock),
+            values,
+        ))
+        .await?
+        .iter()
+        .map(|row| row.try_get::<i64>("", "seq"))
+        .collect::<Result<_, _>>()?;
     if leased.is_empty() {
         return Ok(Vec::new());
     }
-    let seqs = leased
-        .iter()
-        .map(|row| row.try_get::<i64>("", "seq"))
-        .collect::<Result<Vec<_>, _>>()?;
-    let placeholders = (1..=seqs.len())
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ");
     let rows = db
         .conn()
         .query_all(Statement::from_sql_and_values(
             backend,
-            CLAIMED.replace("{seqs}", &placeholders),
-            seqs.into_iter().map(sea_orm::Value::from),
+            CLAIMED.replace("{seqs}", &placeholders(1, leased.len())),
+            leased.iter().map(|&seq| sea_orm::Value::from(seq)),
         ))
         .await?;
     // A delivery whose endpoint was deleted underneath us has no row here: nothing to send.
-    rows.into_iter()
-        .map(|row| {
-            Ok(ClaimedDelivery {
-                seq: row.try_get("", "seq")?,
-                id: row.try_get("", "id")?,
-                endpoint_id: row.try_get("", "endpoint_id")?,
-                url: row.try_get("", "url")?,
-                secret: row.try_get("", "secret")?,
-                event_id: row.try_get("", "event_id")?,
-                body: row.try_get("", "envelope")?,
-                attempts: row.try_get("", "attempts")?,
-                window_attempts: row.try_get("", "window_attempts")?,
-                first_attempt_at: row.try_get("", "first_attempt_at")?,
-                lease_until,
-            })
-        })
-        .collect()
+    let mut claimed: HashMap<i64, ClaimedDelivery> = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let delivery = ClaimedDelivery {
+            seq: row.try_get("", "seq")?,
+            id: row.try_get("", "id")?,
+            endpoint_id: row.try_get("", "endpoint_id")?,
+            url: row.try_get("", "url")?,
+            secret: row.try_get("", "secret")?,
+            event_id: row.try_get("", "event_id")?,
+            body: row.try_get("", "envelope")?,
+            attempts: row.try_get("", "attempts")?,
+            window_attempts: row.try_get("", "window_attempts")?,
+            first_attempt_at: row.try_get("", "first_attempt_at")?,
+            lease_until,
+        };
+        claimed.insert(delivery.seq, delivery);
+    }
+    let mut out = Vec::with_capacity(runs.len());
+    let mut behind_a_cut = Vec::new();
+    for run in runs {
+        let mut taken = Vec::with_capacity(run.len());
+        let mut cut = false;
+        for seq in run {
+            match claimed.remove(&seq) {
+                Some(delivery) if !cut => taken.push(delivery),
+                Some(delivery) => behind_a_cut.push(delivery),
+                None => cut = true,
+            }
+        }
+        if !taken.is_empty() {
+            out.push(taken);
+        }
+    }
+    release(db, &behind_a_cut).await?;
+    out.sort_by_key(|run| run[0].seq);
+    Ok(out)
+}
+
+/// Gives back the leases of claimed deliveries that were not attempted (the rest of a
+/// run after a failure): they are due again at once, in order, without an attempt
+/// counted. A lease that no longer holds is left alone.
+///
+/// # Errors
+/// On database failure (the leases then simply run out).
+pub async fn release(db: &Db, deliveries: &[ClaimedDelivery]) -> ModelResult<()> {
+    let backend = db.conn().get_database_backend();
+    let mut by_lease: HashMap<i64, Vec<i64>> = HashMap::new();
+    for delivery in deliveries {
+        by_lease
+            .entry(delivery.lease_until)
+            .or_default()
+            .push(delivery.seq);
+    }
+    for (lease_until, seqs) in by_lease {
+        let mut values: Vec<sea_orm::Value> = vec![lease_until.into()];
+        values.extend(seqs.iter().map(|&seq| sea_orm::Value::from(seq)));
+        db.conn()
+            .execute(Statement::from_sql_and_values(
+                backend,
+                RELEASE.replace("{seqs}", &placeholders(2, seqs.len())),
+                values,
+            ))
+            .await?;
+    }
+    Ok(())
 }
 
 /// What the worker decided after an attempt.
@@ -1311,6 +1449,61 @@ mod queue_tests {
             first.iter().map(|c| c.seq).collect::<Vec<_>>(),
             "a lease that ran out is taken over"
         );
+        t.done().await;
+    }
+
+    #[tokio::test]
+    async fn a_run_is_the_backlog_behind_a_head_in_order_up_to_the_first_delivery_not_free() {
+        let t = TestDb::new().await;
+        let endpoint = t.endpoint().await;
+        for n in 0..5 {
+            t.event("A", n).await;
+        }
+        t.event("B", 0).await;
+        let runs = |t: &TestDb| {
+            let db = t.db.clone();
+            async move { claim_runs(&db, db.now_ms(), 10, 3, LEASE_MS).await.unwrap() }
+        };
+        let events = |runs: &[Vec<ClaimedDelivery>]| -> Vec<Vec<(String, u64)>> {
+            runs.iter()
+                .map(|run| run.iter().map(event_of).collect())
+                .collect()
+        };
+        let a = |n: u64| ("A".to_owned(), n);
+        let first = runs(&t).await;
+        assert_eq!(
+            events(&first),
+            [vec![a(0), a(1), a(2)], vec![("B".to_owned(), 0)]],
+            "a pair's first three, oldest head first"
+        );
+        assert!(runs(&t).await.is_empty(), "every head is leased");
+
+        // A0 fails: it waits for its retry, the rest of its run is given back unsent.
+        let now = t.db.now_ms();
+        let retry = report(now, AttemptOutcome::RetryAt(now + 1000));
+        finish_attempt(&t.db, &first[0][0], &retry, WINDOW_MS)
+            .await
+            .unwrap();
+        release(&t.db, &first[0][1..]).await.unwrap();
+        assert!(runs(&t).await.is_empty(), "nothing of A goes before A0");
+        t.clock.advance_ms(1000);
+        let again = runs(&t).await;
+        assert_eq!(events(&again), [vec![a(0), a(1), a(2)]]);
+        let attempts: Vec<i32> = t
+            .deliveries(&endpoint)
+            .await
+            .iter()
+            .map(|d| d.attempts)
+            .collect();
+        assert_eq!(attempts, [1, 0, 0, 0, 0, 0], "a release counts no attempt");
+
+        // A0 delivered; A1 given back while A2 is still leased: the run is A1 alone.
+        let delivered = report(t.db.now_ms(), AttemptOutcome::Delivered);
+        finish_attempt(&t.db, &again[0][0], &delivered, WINDOW_MS)
+            .await
+            .unwrap();
+        release(&t.db, &again[0][1..2]).await.unwrap();
+        assert_eq!(events(&runs(&t).await), [vec![a(1)]]);
         t.done().await;
     }
 

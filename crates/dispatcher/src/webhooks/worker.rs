@@ -1,13 +1,19 @@
 //! The delivery loop. Three parts:
 //!
-//! - the **claimer** (this task's loop) claims due deliveries — up to the free
-//!   concurrency slots, in one round — and spawns one attempt task per delivery. It is
+//! - the **claimer** (this task's loop) claims due deliveries in runs — up to the free
+//!   concurrency slots, in one round — and spawns one task per run. A run is the head of
+//!   one (endpoint, chargestation) pair and up to [`RUN_LEN`] − 1 deliveries right
+//!   behind it (`model::webhooks::claim_runs`), so a pair's backlog goes out back to
+//!   back instead of one claim-send-record cycle per event. It is
 //!   woken by the outbox signal of [`model::Db`] (raised after every commit that wrote an
 //!   event, by redeliveries and re-activated endpoints, and by
 //!   the finisher after each batch it records), by a slot freeing up when every slot was
 //!   busy, or by the poll interval (events written by other instances on one PostgreSQL
 //!   database);
-//! - each **attempt** task POSTs one delivery and hands its report to the finisher;
+//! - each **run** task POSTs its deliveries one after another and hands each report to
+//!   the finisher; it stops at the first failure (or when the next attempt could
+//!   outlast the lease) and gives the rest of its leases back, so nothing is sent
+//!   before an earlier event of its pair was accepted;
 //! - the **finisher** records the reports in batches, one transaction for whatever
 //!   finished while the previous batch was being written (`model::webhooks::
 //!   finish_attempts`), then raises the outbox signal: the next event of those
@@ -16,9 +22,10 @@
 //! On shutdown the claimer stops claiming, waits for the attempts in flight, and the
 //! finisher records them all before the task ends.
 //!
-//! It never decides ordering itself: `model::webhooks::claim_due` only hands out the
-//! oldest pending delivery of each (endpoint, chargestation) pair, and that delivery stays
-//! leased (so its successor is not a head) until the finisher has recorded its outcome.
+//! Ordering: `model::webhooks::claim_runs` only starts a run at the oldest pending
+//! delivery of each (endpoint, chargestation) pair, every delivery of the run stays
+//! leased (so no other claim can start behind it) until the finisher has recorded its
+//! outcome or the run released it, and a run sends in order and stops at a failure.
 
 use std::error::Error as _;
 use std::sync::Arc;
@@ -38,6 +45,8 @@ const SNIPPET_BYTES: usize = 200;
 const MAX_READ_BYTES: usize = 64 * 1024;
 /// The most attempts the finisher records in one transaction.
 const FINISH_BATCH: usize = 512;
+/// The most deliveries of one (endpoint, chargestation) pair claimed and sent as a run.
+const RUN_LEN: usize = 32;
 
 struct Shared {
     db: Db,
@@ -85,11 +94,11 @@ pub(super) async fn run(worker: WebhookWorker, shutdown: CancellationToken) {
         } else if claim {
             claim = false;
             let now = shared.db.now_ms();
-            match webhooks::claim_due(&shared.db, now, free as u64, lease_ms).await {
-                Ok(batch) => {
-                    saturated = batch.len() >= free;
-                    for claimed in batch {
-                        in_flight.spawn(attempt(shared.clone(), claimed, finished_tx.clone()));
+            match webhooks::claim_runs(&shared.db, now, free, RUN_LEN, lease_ms).await {
+                Ok(runs) => {
+                    saturated = runs.len() >= free;
+                    for run in runs {
+                        in_flight.spawn(send_run(shared.clone(), run, finished_tx.clone()));
                     }
                 }
                 Err(e) => tracing::warn!(error = %e, "could not claim webhook deliveries"),
@@ -174,13 +183,40 @@ struct Answer {
     success: bool,
 }
 
-async fn attempt(
+/// Sends a run's deliveries in order, each report to the finisher as it ends; at the
+/// first failure, or when another attempt could outlast the run's lease, the rest of
+/// the run is given back unattempted (due again at once, still in order).
+async fn send_run(
     shared: Arc<Shared>,
-    claimed: ClaimedDelivery,
+    run: Vec<ClaimedDelivery>,
     finished: mpsc::UnboundedSender<Finished>,
 ) {
+    let claimed_at = std::time::Instant::now();
+    let mut run = run.into_iter();
+    while let Some(claimed) = run.next() {
+        let delivered = attempt(&shared, claimed, &finished).await;
+        // The lease covers two timeouts and more: an attempt started within one timeout
+        // of the claim ends inside it.
+        if !delivered || claimed_at.elapsed() >= shared.config.timeout {
+            break;
+        }
+    }
+    let rest: Vec<ClaimedDelivery> = run.collect();
+    if !rest.is_empty() {
+        if let Err(e) = webhooks::release(&shared.db, &rest).await {
+            tracing::warn!(error = %e, deliveries = rest.len(), "could not give back unsent webhook deliveries; their leases will run out");
+        }
+    }
+}
+
+/// POSTs one delivery and hands its report to the finisher; whether it was delivered.
+async fn attempt(
+    shared: &Shared,
+    claimed: ClaimedDelivery,
+    finished: &mpsc::UnboundedSender<Finished>,
+) -> bool {
     let started_at = shared.db.now_ms();
-    let answer = post(&shared, &claimed, started_at).await;
+    let answer = post(shared, &claimed, started_at).await;
     let finished_at = shared.db.now_ms();
     let policy = shared.config.retry;
     let outcome = if answer.success {
@@ -207,12 +243,15 @@ async fn attempt(
             AttemptOutcome::GiveUp => "given_up",
         });
     }
-    // The finisher outlives every attempt task (the claimer waits for them before it
-    // lets the finisher end), so this only fails if the finisher panicked; the lease then
+    let delivered = report.outcome == AttemptOutcome::Delivered;
+    // The finisher outlives every run task (the claimer waits for them before it lets
+    // the finisher end), so this only fails if the finisher panicked; the lease then
     // runs out and the delivery is tried again.
     if finished.send((claimed, report)).is_err() {
         tracing::error!("the webhook finisher is gone; the attempt will be repeated");
+        return false;
     }
+    delivered
 }
 async fn post(shared: &Shared, claimed: &ClaimedDelivery, now_ms: i64) -> Answer {
     let headers = sign(&claimed.secret, &claimed.event_id, &claimed.body, now_ms);
