@@ -2,6 +2,8 @@
 //! functions the API and the gateway use. Connection state changes write their
 //! `chargestation.*` events in the same transaction.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, IntoActiveModel,
@@ -573,15 +575,19 @@ pub async fn mark_connected(
     ocpp_base_url: &str,
     instance: &str,
 ) -> ModelResult<i64> {
+    let now = db.now_ms();
     let txn = db.conn().begin().await?;
-    let generation = mark_connected_in(&txn, db.now_ms(), id, ocpp_base_url, instance).await?;
+    let (generation, event) = mark_connected_in(&txn, now, id, ocpp_base_url, instance).await?;
+    events::record(&txn, now, event).await?;
     txn.commit().await?;
     db.outbox_written();
     Ok(generation)
 }
 
-/// [`mark_connected`] inside the caller's transaction (a group commit writes many
-/// connections in one): one `UPDATE ... RETURNING *` and the event.
+/// [`mark_connected`]'s state change inside the caller's transaction (a group commit
+/// writes many connections in one): one `UPDATE ... RETURNING *`. Returns the new
+/// generation and the `chargestation.online` event, which the caller records (a group
+/// commit records the events of the whole group together).
 ///
 /// # Errors
 /// `NotFound` or a database failure.
@@ -591,7 +597,7 @@ pub(crate) async fn mark_connected_in<C: ConnectionTrait>(
     id: &str,
     ocpp_base_url: &str,
     instance: &str,
-) -> ModelResult<i64> {
+) -> ModelResult<(i64, NewEvent)> {
     let mut update = Entity::update_many()
         .col_expr(
             Column::ConnectionGeneration,
@@ -610,13 +616,10 @@ pub(crate) async fn mark_connected_in<C: ConnectionTrait>(
         .await?
         .ok_or(ModelError::NotFound("chargestation"))?;
     let station: Chargestation = chargestation::Model::from_query_result(&row, "")?.try_into()?;
-    events::record(
-        conn,
-        now,
+    Ok((
+        station.connection_generation,
         station_event(id, "chargestation.online", &station, ocpp_base_url),
-    )
-    .await?;
-    Ok(station.connection_generation)
+    ))
 }
 
 /// Records the end of the connection of `generation`: marks the station offline and
@@ -631,8 +634,13 @@ pub async fn mark_disconnected(
     generation: i64,
     ocpp_base_url: &str,
 ) -> ModelResult<bool> {
+    let now = db.now_ms();
     let txn = db.conn().begin().await?;
-    let applied = mark_disconnected_in(&txn, db.now_ms(), id, generation, ocpp_base_url).await?;
+    let event = mark_disconnected_in(&txn, now, id, generation, ocpp_base_url).await?;
+    let applied = event.is_some();
+    if let Some(event) = event {
+        events::record(&txn, now, event).await?;
+    }
     txn.commit().await?;
     if applied {
         db.outbox_written();
@@ -640,8 +648,9 @@ pub async fn mark_disconnected(
     Ok(applied)
 }
 
-/// [`mark_disconnected`] inside the caller's transaction (a group commit writes many in
-/// one): one `UPDATE ... RETURNING *` and, when it applied, the event.
+/// [`mark_disconnected`]'s state change inside the caller's transaction (a group commit
+/// writes many in one): one `UPDATE ... RETURNING *`. Returns, when it applied, the
+/// `chargestation.offline` event, which the caller records.
 ///
 /// # Errors
 /// On database failure.
@@ -651,7 +660,7 @@ pub(crate) async fn mark_disconnected_in<C: ConnectionTrait>(
     id: &str,
     generation: i64,
     ocpp_base_url: &str,
-) -> ModelResult<bool> {
+) -> ModelResult<Option<NewEvent>> {
     let mut update = Entity::update_many()
         .col_expr(Column::Online, Expr::value(false))
         .col_expr(Column::HeldBy, Expr::value(Option::<String>::None))
@@ -663,16 +672,15 @@ pub(crate) async fn mark_disconnected_in<C: ConnectionTrait>(
     QueryTrait::query(&mut update).returning_all();
     let statement = conn.get_database_backend().build(update.as_query());
     let Some(row) = conn.query_one(statement).await? else {
-        return Ok(false);
+        return Ok(None);
     };
     let station: Chargestation = chargestation::Model::from_query_result(&row, "")?.try_into()?;
-    events::record(
-        conn,
-        now,
-        station_event(id, "chargestation.offline", &station, ocpp_base_url),
-    )
-    .await?;
-    Ok(true)
+    Ok(Some(station_event(
+        id,
+        "chargestation.offline",
+        &station,
+        ocpp_base_url,
+    )))
 }
 
 /// Marks offline (writing `chargestation.offline`) every online station whose
@@ -774,7 +782,7 @@ pub(crate) async fn record_boot_in<C: ConnectionTrait>(
 /// Stores one connector's status and writes `chargestation.connector_status.updated`.
 ///
 /// # Errors
-/// On database failure.
+/// `NotFound` or a database failure.
 pub async fn record_connector_status(
     db: &Db,
     id: &str,
@@ -783,48 +791,172 @@ pub async fn record_connector_status(
 ) -> ModelResult<()> {
     let now = db.now_ms();
     let txn = db.conn().begin().await?;
-    let Some(current) = Entity::find_by_id(id.to_owned()).one(&txn).await? else {
-        return Err(ModelError::NotFound("chargestation"));
-    };
-    let mut connectors: Vec<ConnectorStatus> = serde_json::from_str(&current.connectors)?;
-    connectors.retain(|c| c.connector_id != status.connector_id);
-    connectors.push(status.clone());
-    connectors.sort_by_key(|c| c.connector_id);
-    let connectors = serde_json::to_string(&connectors)?;
-    // An update without sea-orm's read-back (its SQLite `update` selects the row again):
-    // the new row is known. One statement fewer per StatusNotification on the shared
-    // connection (docs/benchmarks.md).
-    Entity::update_many()
-        .col_expr(Column::Connectors, Expr::value(connectors.clone()))
-        .col_expr(Column::LastMessageAt, Expr::value(now))
-        .col_expr(Column::UpdatedAt, Expr::value(now))
-        .filter(Column::Id.eq(id))
-        .exec(&txn)
-        .await?;
-    let updated: Chargestation = chargestation::Model {
-        connectors,
-        last_message_at: Some(now),
-        updated_at: now,
-        ..current
+    let mut statuses = ConnectorStatuses::read(&txn, [id]).await?;
+    let event = statuses.apply(&txn, now, id, status, ocpp_base_url).await?;
+    statuses.write_all(&txn).await?;
+    events::record(&txn, now, event).await?;
+    txn.commit().await?;
+    db.outbox_written();
+    Ok(())
+}
+
+/// StatusNotifications applied in memory to the stations they concern, inside the
+/// caller's transaction: the stations are read together (one `SELECT ... WHERE id IN`),
+/// each status applies on top of the ones before it, and each station changed is
+/// written back with one `UPDATE` by [`ConnectorStatuses::write_all`]. A group commit
+/// stores a whole group's statuses this way; [`record_connector_status`] stores one.
+#[derive(Debug)]
+pub(crate) struct ConnectorStatuses {
+    /// By id: the station as the statuses applied so far left it (and whether that is
+    /// not written yet), or `None` for a station that does not exist. A station that is
+    /// not here is read when a status concerns it.
+    stations: BTreeMap<String, Option<Pending>>,
+}
+
+#[derive(Debug)]
+struct Pending {
+    station: Chargestation,
+    unwritten: bool,
+}
+
+/// Ids per `SELECT ... WHERE id IN (...)`, far below every engine's parameter limit.
+const IDS_PER_READ: usize = 1000;
+
+impl ConnectorStatuses {
+    /// Reads the stations `ids` name, in one statement (per thousand stations).
+    ///
+    /// # Errors
+    /// On database failure.
+    pub(crate) async fn read<'a, C: ConnectionTrait>(
+        conn: &C,
+        ids: impl IntoIterator<Item = &'a str>,
+    ) -> ModelResult<ConnectorStatuses> {
+        let ids: BTreeSet<&str> = ids.into_iter().collect();
+        let mut stations: BTreeMap<String, Option<Pending>> =
+            ids.iter().map(|&id| (id.to_owned(), None)).collect();
+        let ids: Vec<&str> = ids.into_iter().collect();
+        for chunk in ids.chunks(IDS_PER_READ) {
+            for row in Entity::find()
+                .filter(Column::Id.is_in(chunk.iter().copied()))
+                .all(conn)
+                .await?
+            {
+                let station = Chargestation::try_from(row)?;
+                stations.insert(
+                    station.id.clone(),
+                    Some(Pending {
+                        station,
+                        unwritten: false,
+                    }),
+                );
+            }
+        }
+        Ok(ConnectorStatuses { stations })
     }
-    .try_into()?;
-    let mut data = updated.to_json(ocpp_base_url);
-    if let Value::Object(map) = &mut data {
-        map.insert("connector".into(), json!(status));
-    }
-    events::record(
-        &txn,
-        now,
-        NewEvent {
+
+    /// Applies `status` to station `id` (in memory) and returns its
+    /// `chargestation.connector_status.updated` event: the station as it is after this
+    /// status, plus the `connector`.
+    ///
+    /// # Errors
+    /// `NotFound`, or a database failure reading a station not read before.
+    pub(crate) async fn apply<C: ConnectionTrait>(
+        &mut self,
+        conn: &C,
+        now: i64,
+        id: &str,
+        status: ConnectorStatus,
+        ocpp_base_url: &str,
+    ) -> ModelResult<NewEvent> {
+        if !self.stations.contains_key(id) {
+            let found = Entity::find_by_id(id.to_owned())
+                .one(conn)
+                .await?
+                .map(Chargestation::try_from)
+                .transpose()?
+                .map(|station| Pending {
+                    station,
+                    unwritten: false,
+                });
+            self.stations.insert(id.to_owned(), found);
+        }
+        let Some(Some(pending)) = self.stations.get_mut(id) else {
+            return Err(ModelError::NotFound("chargestation"));
+        };
+        let station = &mut pending.station;
+        station
+            .connectors
+            .retain(|c| c.connector_id != status.connector_id);
+        station.connectors.push(status.clone());
+        station.connectors.sort_by_key(|c| c.connector_id);
+        station.last_message_at = Some(now);
+        station.updated_at = now;
+        pending.unwritten = true;
+        let mut data = station.to_json(ocpp_base_url);
+        if let Value::Object(map) = &mut data {
+            map.insert("connector".into(), json!(status));
+        }
+        Ok(NewEvent {
             event_type: "chargestation.connector_status.updated".into(),
             object: EventObject::Chargestation,
             chargestation_id: Some(id.to_owned()),
             data,
-        },
-    )
-    .await?;
-    txn.commit().await?;
-    db.outbox_written();
+        })
+    }
+
+    /// Another write is about to change station `id`: writes its statuses now (so that
+    /// write sees them) and forgets the station (so a later status reads it again,
+    /// with that write's change).
+    ///
+    /// # Errors
+    /// On database failure.
+    pub(crate) async fn release<C: ConnectionTrait>(
+        &mut self,
+        conn: &C,
+        id: &str,
+    ) -> ModelResult<()> {
+        if let Some(Some(pending)) = self.stations.remove(id) {
+            if pending.unwritten {
+                write_connectors(conn, &pending.station).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes every station changed and not yet written: one `UPDATE` each, in id
+    /// order.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub(crate) async fn write_all<C: ConnectionTrait>(&mut self, conn: &C) -> ModelResult<()> {
+        for pending in self.stations.values_mut().flatten() {
+            if pending.unwritten {
+                write_connectors(conn, &pending.station).await?;
+                pending.unwritten = false;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Writes a station's connectors and the times a status changes: an update without
+/// sea-orm's read-back (its SQLite `update` selects the row again), the new row being
+/// known. One statement fewer per StatusNotification on the shared connection
+/// (docs/benchmarks.md).
+async fn write_connectors<C: ConnectionTrait>(
+    conn: &C,
+    station: &Chargestation,
+) -> ModelResult<()> {
+    Entity::update_many()
+        .col_expr(
+            Column::Connectors,
+            Expr::value(serde_json::to_string(&station.connectors)?),
+        )
+        .col_expr(Column::LastMessageAt, Expr::value(station.last_message_at))
+        .col_expr(Column::UpdatedAt, Expr::value(station.updated_at))
+        .filter(Column::Id.eq(station.id.clone()))
+        .exec(conn)
+        .await?;
     Ok(())
 }
 

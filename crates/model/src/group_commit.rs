@@ -1,7 +1,9 @@
-//! Group commit of the writes every charger makes when it connects, boots and goes:
-//! the connection (`chargestations::mark_connected`: generation bump, online, the
-//! `chargestation.online` event), the BootNotification (`chargestations::record_boot`)
-//! and the disconnection (`chargestations::mark_disconnected`).
+//! Group commit of the writes every charger makes when it connects, boots, reports its
+//! connectors and goes: the connection (`chargestations::mark_connected`: generation
+//! bump, online, the `chargestation.online` event), the BootNotification
+//! (`chargestations::record_boot`), the StatusNotification
+//! (`chargestations::record_connector_status`) and the disconnection
+//! (`chargestations::mark_disconnected`).
 //!
 //! A reconnect storm (or a mass disconnection) brings thousands of these at once.
 //! Written one transaction each they serialise on SQLite's single connection (and cost one WAL commit, or one
@@ -24,15 +26,21 @@
 //! its round; those writes never change what the handshake reads (identity, security,
 //! password, handshake leniency).
 //!
-//! The writes go through the same functions as the unbatched path.
+//! The writes go through the same functions as the unbatched path, with two shortcuts
+//! that keep the statements per group nearly constant: the events of the whole group
+//! are recorded together at its end (`events::record_many`, in arrival order), and the
+//! group's connector statuses are applied in memory to their stations, read together
+//! first and each written back once (`chargestations::ConnectorStatuses`).
 
 use sea_orm::TransactionTrait;
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::chargestations::{
-    self, mark_connected_in, mark_disconnected_in, record_boot_in, Chargestation,
+    self, mark_connected_in, mark_disconnected_in, record_boot_in, Chargestation, ConnectorStatus,
+    ConnectorStatuses,
 };
+use crate::events::{self, NewEvent};
 use crate::{Db, ModelError, ModelResult};
 
 /// The most writes committed in one transaction.
@@ -56,6 +64,11 @@ enum Write {
     Disconnect {
         id: String,
         generation: i64,
+        ocpp_base_url: String,
+    },
+    ConnectorStatus {
+        id: String,
+        status: ConnectorStatus,
         ocpp_base_url: String,
     },
 }
@@ -171,6 +184,27 @@ impl GroupCommit {
         Ok(applied != 0)
     }
 
+    /// [`crate::chargestations::record_connector_status`], committed with the writes
+    /// waiting alongside it.
+    ///
+    /// # Errors
+    /// As `record_connector_status`; [`ModelError::Unavailable`] when the committer
+    /// stopped.
+    pub async fn record_connector_status(
+        &self,
+        id: &str,
+        status: ConnectorStatus,
+        ocpp_base_url: &str,
+    ) -> ModelResult<()> {
+        self.submit(Write::ConnectorStatus {
+            id: id.to_owned(),
+            status,
+            ocpp_base_url: ocpp_base_url.to_owned(),
+        })
+        .await?;
+        Ok(())
+    }
+
     /// How many transactions the committer has run (batches, not writes).
     pub fn batches(&self) -> u64 {
         self.batches.load(std::sync::atomic::Ordering::Relaxed)
@@ -268,14 +302,30 @@ async fn commit(db: &Db, batch: &mut Vec<Job>) {
     }
 }
 
+/// Applies the group's writes in arrival order in one transaction, then writes the
+/// statuses' stations and records the group's events (one `record_many`), and commits.
 async fn apply_all(db: &Db, batch: &[Job]) -> ModelResult<Vec<i64>> {
+    let now = db.now_ms();
     let txn = db.conn().begin().await?;
+    let mut statuses = ConnectorStatuses::read(
+        &txn,
+        batch.iter().filter_map(|job| match &job.write {
+            Write::ConnectorStatus { id, .. } => Some(id.as_str()),
+            _ => None,
+        }),
+    )
+    .await?;
     let mut answers = Vec::with_capacity(batch.len());
+    let mut group_events = Vec::with_capacity(batch.len());
     for job in batch {
-        answers.push(apply(&txn, db.now_ms(), &job.write).await?);
+        let (answer, event) = apply(&txn, now, &mut statuses, &job.write).await?;
+        answers.push(answer);
+        group_events.extend(event);
     }
+    statuses.write_all(&txn).await?;
+    events::record_many(&txn, now, group_events).await?;
     txn.commit().await?;
-    // Connects and disconnects wrote chargestation.online / .offline events.
+    // Connects, statuses and disconnects wrote chargestation.* events.
     db.outbox_written();
     Ok(answers)
 }
@@ -299,23 +349,296 @@ async fn apply_alone(db: &Db, write: &Write) -> ModelResult<i64> {
         } => Ok(i64::from(
             chargestations::mark_disconnected(db, id, *generation, ocpp_base_url).await?,
         )),
+        Write::ConnectorStatus {
+            id,
+            status,
+            ocpp_base_url,
+        } => {
+            chargestations::record_connector_status(db, id, status.clone(), ocpp_base_url).await?;
+            Ok(0)
+        }
     }
 }
 
-async fn apply<C: sea_orm::ConnectionTrait>(conn: &C, now: i64, write: &Write) -> ModelResult<i64> {
+/// One write of a group: its answer, and the event it leaves to record. A write other
+/// than a status first has the station's pending statuses written (it must see them)
+/// and makes a later status of the station read it again (it must see that write).
+async fn apply<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    now: i64,
+    statuses: &mut ConnectorStatuses,
+    write: &Write,
+) -> ModelResult<(i64, Option<NewEvent>)> {
     match write {
         Write::Connect {
             id,
             ocpp_base_url,
             instance,
-        } => mark_connected_in(conn, now, id, ocpp_base_url, instance).await,
-        Write::Boot { id, boot_info } => record_boot_in(conn, now, id, boot_info).await,
+        } => {
+            statuses.release(conn, id).await?;
+            let (generation, event) =
+                mark_connected_in(conn, now, id, ocpp_base_url, instance).await?;
+            Ok((generation, Some(event)))
+        }
+        Write::Boot { id, boot_info } => {
+            statuses.release(conn, id).await?;
+            Ok((record_boot_in(conn, now, id, boot_info).await?, None))
+        }
         Write::Disconnect {
             id,
             generation,
             ocpp_base_url,
-        } => Ok(i64::from(
-            mark_disconnected_in(conn, now, id, *generation, ocpp_base_url).await?,
-        )),
+        } => {
+            statuses.release(conn, id).await?;
+            let event = mark_disconnected_in(conn, now, id, *generation, ocpp_base_url).await?;
+            Ok((i64::from(event.is_some()), event))
+        }
+        Write::ConnectorStatus {
+            id,
+            status,
+            ocpp_base_url,
+        } => {
+            let event = statuses
+                .apply(conn, now, id, status.clone(), ocpp_base_url)
+                .await?;
+            Ok((0, Some(event)))
+        }
+    }
+}
+
+/// Group commits of StatusNotifications against a real database ([`crate::test_db`]).
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::chargestations::NewChargestation;
+    use crate::test_db::TestDb;
+
+    const BASE: &str = "ws://x/ocpp";
+
+    async fn station(t: &TestDb, endpoint: &str) -> String {
+        chargestations::create(
+            &t.db,
+            NewChargestation {
+                endpoint: endpoint.to_owned(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .0
+        .id
+    }
+
+    fn status(connector_id: i64, status: &str) -> ConnectorStatus {
+        ConnectorStatus {
+            connector_id,
+            status: status.to_owned(),
+            error_code: "NoError".to_owned(),
+            info: None,
+            vendor_error_code: None,
+            timestamp: "2024-01-01T00:00:00.000Z".to_owned(),
+        }
+    }
+
+    /// Connectors as (id, status).
+    type Connectors = Vec<(i64, String)>;
+
+    /// The connectors an event's station had.
+    fn connectors(event: &Value) -> Connectors {
+        event["data"]["connectors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["connectorId"].as_i64().unwrap(),
+                    c["status"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    fn pair(id: i64, status: &str) -> (i64, String) {
+        (id, status.to_owned())
+    }
+
+    #[tokio::test]
+    async fn two_statuses_of_one_station_in_one_group_both_apply_in_order() {
+        let t = TestDb::new().await;
+        let id = station(&t, "GS-1").await;
+        let writer = GroupCommit::spawn(t.db.clone(), 512);
+        let (first, second, third) = tokio::join!(
+            writer.record_connector_status(&id, status(2, "Available"), BASE),
+            writer.record_connector_status(&id, status(1, "Preparing"), BASE),
+            writer.record_connector_status(&id, status(2, "Charging"), BASE),
+        );
+        first.unwrap();
+        second.unwrap();
+        third.unwrap();
+        assert_eq!(writer.batches(), 1, "one group");
+
+        let stored = chargestations::get(&t.db, &id).await.unwrap();
+        assert_eq!(
+            stored.connectors,
+            [status(1, "Preparing"), status(2, "Charging")]
+        );
+        assert_eq!(stored.last_message_at, Some(t.db.now_ms()));
+        let events = crate::events::for_chargestation(&t.db, &id).await.unwrap();
+        assert_eq!(events.len(), 3);
+        assert!(events
+            .iter()
+            .all(|e| e["type"] == "chargestation.connector_status.updated"));
+        // Each event shows the station as its own status left it.
+        assert_eq!(connectors(&events[0]), [pair(2, "Available")]);
+        assert_eq!(
+            connectors(&events[1]),
+            [pair(1, "Preparing"), pair(2, "Available")]
+        );
+        assert_eq!(
+            connectors(&events[2]),
+            [pair(1, "Preparing"), pair(2, "Charging")]
+        );
+        assert_eq!(
+            events[1]["data"]["connector"],
+            json!(status(1, "Preparing"))
+        );
+        assert_eq!(events[2]["data"]["_id"], json!(id));
+        t.done().await;
+    }
+
+    #[tokio::test]
+    async fn a_group_status_is_the_event_the_unbatched_write_makes() {
+        let t = TestDb::new().await;
+        let grouped = station(&t, "GS-G").await;
+        let alone = station(&t, "GS-A").await;
+        let writer = GroupCommit::spawn(t.db.clone(), 512);
+        let (a, b) = tokio::join!(
+            writer.record_connector_status(&grouped, status(1, "Faulted"), BASE),
+            writer.record_boot(&grouped, json!({"chargePointVendor": "V"})),
+        );
+        a.unwrap();
+        b.unwrap();
+        chargestations::record_boot(&t.db, &alone, json!({"chargePointVendor": "V"}))
+            .await
+            .unwrap();
+        chargestations::record_connector_status(&t.db, &alone, status(1, "Faulted"), BASE)
+            .await
+            .unwrap();
+        let data = |events: Vec<Value>| {
+            let mut data = events[0]["data"].clone();
+            let map = data.as_object_mut().unwrap();
+            for differs in ["_id", "endpoint", "connection_url", "bootInfo"] {
+                map.remove(differs);
+            }
+            data
+        };
+        let grouped_events = crate::events::for_chargestation(&t.db, &grouped)
+            .await
+            .unwrap();
+        let alone_events = crate::events::for_chargestation(&t.db, &alone)
+            .await
+            .unwrap();
+        // The grouped status came before the boot: its event has no boot info.
+        assert!(grouped_events[0]["data"].get("bootInfo").is_none());
+        assert!(alone_events[0]["data"].get("bootInfo").is_some());
+        assert_eq!(data(grouped_events), data(alone_events));
+        t.done().await;
+    }
+
+    #[tokio::test]
+    async fn a_status_for_a_missing_station_fails_alone_and_the_others_are_committed() {
+        let t = TestDb::new().await;
+        let a = station(&t, "GS-A").await;
+        let b = station(&t, "GS-B").await;
+        let missing = "0123456789abcdef01234567";
+        let writer = GroupCommit::spawn(t.db.clone(), 512);
+        let (for_a, for_missing, for_b) = tokio::join!(
+            writer.record_connector_status(&a, status(1, "Available"), BASE),
+            writer.record_connector_status(missing, status(1, "Available"), BASE),
+            writer.record_connector_status(&b, status(1, "Charging"), BASE),
+        );
+        for_a.unwrap();
+        assert!(
+            matches!(for_missing, Err(ModelError::NotFound(_))),
+            "{for_missing:?}"
+        );
+        for_b.unwrap();
+        for (id, expected) in [(&a, "Available"), (&b, "Charging")] {
+            let stored = chargestations::get(&t.db, id).await.unwrap();
+            assert_eq!(stored.connectors, [status(1, expected)]);
+            let events = crate::events::for_chargestation(&t.db, id).await.unwrap();
+            assert_eq!(events.len(), 1, "the rolled back group left no event");
+        }
+        assert!(crate::events::for_chargestation(&t.db, missing)
+            .await
+            .unwrap()
+            .is_empty());
+        t.done().await;
+    }
+
+    #[tokio::test]
+    async fn connects_and_disconnects_in_a_group_see_the_statuses_before_them_and_are_seen_by_those_after(
+    ) {
+        let t = TestDb::new().await;
+        let id = station(&t, "GS-1").await;
+        let writer = GroupCommit::spawn(t.db.clone(), 512);
+        let (s1, connected, s2, disconnected, s3) = tokio::join!(
+            writer.record_connector_status(&id, status(1, "Available"), BASE),
+            writer.mark_connected(&id, BASE, "here"),
+            writer.record_connector_status(&id, status(1, "Charging"), BASE),
+            writer.mark_disconnected(&id, 1, BASE),
+            writer.record_connector_status(&id, status(2, "Unavailable"), BASE),
+        );
+        s1.unwrap();
+        assert_eq!(connected.unwrap(), 1);
+        s2.unwrap();
+        assert!(disconnected.unwrap());
+        s3.unwrap();
+        assert_eq!(writer.batches(), 1, "one group");
+
+        let events = crate::events::for_chargestation(&t.db, &id).await.unwrap();
+        let summary: Vec<(String, bool, Connectors)> = events
+            .iter()
+            .map(|e| {
+                (
+                    e["type"].as_str().unwrap().to_owned(),
+                    e["data"]["online"].as_bool().unwrap(),
+                    connectors(e),
+                )
+            })
+            .collect();
+        let updated = "chargestation.connector_status.updated".to_owned();
+        assert_eq!(
+            summary,
+            [
+                (updated.clone(), false, vec![pair(1, "Available")]),
+                (
+                    "chargestation.online".into(),
+                    true,
+                    vec![pair(1, "Available")]
+                ),
+                (updated.clone(), true, vec![pair(1, "Charging")]),
+                (
+                    "chargestation.offline".into(),
+                    false,
+                    vec![pair(1, "Charging")]
+                ),
+                (
+                    updated,
+                    false,
+                    vec![pair(1, "Charging"), pair(2, "Unavailable")]
+                ),
+            ]
+        );
+        let stored = chargestations::get(&t.db, &id).await.unwrap();
+        assert!(!stored.online);
+        assert_eq!(stored.connection_generation, 1);
+        assert_eq!(
+            stored.connectors,
+            [status(1, "Charging"), status(2, "Unavailable")]
+        );
+        t.done().await;
     }
 }

@@ -33,3 +33,5 @@ pub use error::{ModelError, ModelResult};
 
 #[cfg(test)]
 mod guide_examples;
+#[cfg(test)]
+mod test_db;

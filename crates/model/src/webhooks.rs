@@ -1289,69 +1289,18 @@ mod tests {
     }
 }
 
-/// The worker's queue against a real database (a temporary SQLite file, or PostgreSQL in
-/// a fresh schema when `CSMS_TEST_DATABASE_URL` is set): claiming heads and recording
-/// batches of attempts with every outcome.
+/// The worker's queue against a real database ([`crate::test_db`]): claiming heads and
+/// recording batches of attempts with every outcome.
 #[cfg(test)]
 mod queue_tests {
-    use std::sync::Arc;
-
     use super::*;
     use crate::events::{self, EventObject, NewEvent};
-    use crate::time::ManualClock;
-    use crate::DbOptions;
+    use crate::test_db::{TestDb, T0};
 
     const LEASE_MS: i64 = 25_000;
     const WINDOW_MS: i64 = 3 * 24 * 60 * 60 * 1000;
-    const T0: i64 = 1_700_000_000_000;
-
-    struct TestDb {
-        db: Db,
-        clock: Arc<ManualClock>,
-        cleanup: Cleanup,
-    }
-
-    enum Cleanup {
-        Dir(std::path::PathBuf),
-        Schema(String, String),
-    }
 
     impl TestDb {
-        async fn new() -> TestDb {
-            let clock = ManualClock::new(T0);
-            let tag = format!("{:016x}", rand::random::<u64>());
-            let (options, cleanup) = match std::env::var("CSMS_TEST_DATABASE_URL") {
-                Ok(url) if url.starts_with("postgres") => {
-                    let schema = format!("m_{tag}");
-                    let mut options = DbOptions::new(url.clone());
-                    options.schema = Some(schema.clone());
-                    (options, Cleanup::Schema(url, schema))
-                }
-                _ => {
-                    let dir = std::env::temp_dir().join(format!("csms-model-{tag}"));
-                    std::fs::create_dir_all(&dir).unwrap();
-                    let url = format!("sqlite://{}?mode=rwc", dir.join("csms.db").display());
-                    (DbOptions::new(url), Cleanup::Dir(dir))
-                }
-            };
-            let db = Db::connect_with_clock(&options, clock.clone())
-                .await
-                .unwrap();
-            TestDb { db, clock, cleanup }
-        }
-
-        async fn done(self) {
-            self.db.close().await.unwrap();
-            match self.cleanup {
-                Cleanup::Dir(dir) => {
-                    let _ = std::fs::remove_dir_all(dir);
-                }
-                Cleanup::Schema(url, schema) => {
-                    let _ = crate::drop_schema(&url, &schema).await;
-                }
-            }
-        }
-
         async fn endpoint(&self) -> Endpoint {
             create(
                 &self.db,

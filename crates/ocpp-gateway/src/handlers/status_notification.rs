@@ -1,7 +1,7 @@
 //! StatusNotification: stores the connector's status and emits
 //! `chargestation.connector_status.updated`.
 
-use model::chargestations::{self, ConnectorStatus};
+use model::chargestations::ConnectorStatus;
 use ocpp::v16::{StatusNotificationRequest, StatusNotificationResponse};
 
 use super::{HandlerContext, HandlerError};
@@ -18,12 +18,11 @@ pub(super) async fn handle(
         vendor_error_code: req.vendor_error_code,
         timestamp: req.timestamp.unwrap_or_else(|| ctx.now_text()),
     };
-    chargestations::record_connector_status(
-        &ctx.shared.db,
-        &ctx.station_id,
-        status,
-        &ctx.shared.config.public_base_url,
-    )
-    .await?;
+    // Committed together with the other writes arriving meanwhile (a StatusNotification
+    // burst); answered only once committed.
+    ctx.shared
+        .group_commit
+        .record_connector_status(&ctx.station_id, status, &ctx.shared.config.public_base_url)
+        .await?;
     Ok(StatusNotificationResponse::default())
 }
