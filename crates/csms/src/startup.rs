@@ -61,6 +61,40 @@ fn workers(settings: &Settings) -> usize {
     }
 }
 
+/// The accept queue asked for; the kernel caps it at `net.core.somaxconn` (4096 on
+/// current Linux).
+const LISTEN_BACKLOG: u32 = 65_535;
+
+/// Binds a listener with the longest accept queue the kernel allows. std's
+/// `TcpListener::bind` asks for 128: a reconnect storm of a thousand chargers overflows
+/// that, and each dropped SYN is sent again by the charger's kernel only after a second
+/// (docs/benchmarks.md). Like std, it tries each address `addr` resolves to.
+fn bind_listener(addr: &str) -> std::io::Result<std::net::TcpListener> {
+    use std::net::ToSocketAddrs;
+    let mut last_error = None;
+    for address in addr.to_socket_addrs()? {
+        let socket = if address.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()?
+        } else {
+            tokio::net::TcpSocket::new_v6()?
+        };
+        socket.set_reuseaddr(true)?;
+        match socket
+            .bind(address)
+            .and_then(|()| socket.listen(LISTEN_BACKLOG))
+        {
+            Ok(listener) => return listener.into_std(),
+            Err(e) => last_error = Some(e),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "the address resolves to nothing",
+        )
+    }))
+}
+
 /// Builds the application: database (migrated), gateway, dispatcher, both listeners.
 ///
 /// # Errors
@@ -107,18 +141,17 @@ pub async fn build_with_db(settings: Settings, db: Db) -> Result<App, StartError
     .with_metrics(metrics.clone());
 
     let ocpp_listener =
-        std::net::TcpListener::bind(&settings.ocpp_listen).map_err(|source| StartError::Bind {
+        bind_listener(&settings.ocpp_listen).map_err(|source| StartError::Bind {
             what: "OCPP",
             addr: settings.ocpp_listen.clone(),
             source,
         })?;
     let ocpp_addr = ocpp_listener.local_addr()?;
-    let api_listener =
-        std::net::TcpListener::bind(&settings.api_listen).map_err(|source| StartError::Bind {
-            what: "API",
-            addr: settings.api_listen.clone(),
-            source,
-        })?;
+    let api_listener = bind_listener(&settings.api_listen).map_err(|source| StartError::Bind {
+        what: "API",
+        addr: settings.api_listen.clone(),
+        source,
+    })?;
     let api_addr = api_listener.local_addr()?;
     let ocpp_base_url = settings.ocpp_base_url(ocpp_addr);
     let instance_id = uuid::Uuid::new_v4().simple().to_string();
@@ -276,5 +309,31 @@ impl App {
         }
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// More connections than std's backlog of 128 (and fewer than a test's usual 1,024
+    /// open files) wait in the accept queue of a listener that accepts none: with the
+    /// short queue the ones past it would never complete their handshake.
+    #[tokio::test]
+    async fn the_listeners_accept_queue_holds_a_burst_longer_than_std_s_128() {
+        const BURST: usize = 300;
+        let listener = bind_listener("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut connects = tokio::task::JoinSet::new();
+        for _ in 0..BURST {
+            connects.spawn(tokio::net::TcpStream::connect(addr));
+        }
+        // A failure hangs (the SYNs past the queue are dropped and retried for minutes):
+        // bounded by a generous deadline, never by a tight one.
+        let all = tokio::time::timeout(Duration::from_secs(30), connects.join_all())
+            .await
+            .expect("every connection completes its handshake while none is accepted");
+        assert_eq!(all.into_iter().filter(Result::is_ok).count(), BURST);
+        drop(listener);
     }
 }
