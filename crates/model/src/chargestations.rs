@@ -822,6 +822,10 @@ struct Pending {
 /// Ids per `SELECT ... WHERE id IN (...)`, far below every engine's parameter limit.
 const IDS_PER_READ: usize = 1000;
 
+/// Stations per set-based connector write (4 parameters each), far below every
+/// engine's parameter limit.
+const STATIONS_PER_WRITE: usize = 1000;
+
 impl ConnectorStatuses {
     /// Reads the stations `ids` name, in one statement (per thousand stations).
     ///
@@ -923,17 +927,55 @@ impl ConnectorStatuses {
         Ok(())
     }
 
-    /// Writes every station changed and not yet written: one `UPDATE` each, in id
-    /// order.
+    /// Writes every station changed and not yet written: one
+    /// `UPDATE ... FROM (VALUES ...)` for all of them (per [`STATIONS_PER_WRITE`]); a
+    /// single station by [`write_connectors`].
     ///
     /// # Errors
     /// On database failure.
     pub(crate) async fn write_all<C: ConnectionTrait>(&mut self, conn: &C) -> ModelResult<()> {
-        for pending in self.stations.values_mut().flatten() {
-            if pending.unwritten {
-                write_connectors(conn, &pending.station).await?;
-                pending.unwritten = false;
+        let mut unwritten: Vec<&mut Pending> = self
+            .stations
+            .values_mut()
+            .flatten()
+            .filter(|pending| pending.unwritten)
+            .collect();
+        if let [single] = unwritten.as_slice() {
+            write_connectors(conn, &single.station).await?;
+        } else {
+            for chunk in unwritten.chunks(STATIONS_PER_WRITE) {
+                let mut sql =
+                    String::from("WITH v (v_id, v_connectors, v_last, v_updated) AS (VALUES ");
+                let mut values: Vec<sea_orm::Value> = Vec::with_capacity(chunk.len() * 4);
+                for (i, pending) in chunk.iter().enumerate() {
+                    let n = i * 4;
+                    if i > 0 {
+                        sql.push_str(", ");
+                    }
+                    sql.push_str(&format!("(${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4));
+                    let station = &pending.station;
+                    values.extend([
+                        station.id.clone().into(),
+                        serde_json::to_string(&station.connectors)?.into(),
+                        station.last_message_at.into(),
+                        station.updated_at.into(),
+                    ]);
+                }
+                sql.push_str(
+                    ") UPDATE chargestations SET connectors = v.v_connectors, \
+                     last_message_at = v.v_last, updated_at = v.v_updated \
+                     FROM v WHERE id = v.v_id",
+                );
+                conn.execute(sea_orm::Statement::from_sql_and_values(
+                    conn.get_database_backend(),
+                    sql,
+                    values,
+                ))
+                .await?;
             }
+        }
+        for pending in &mut unwritten {
+            pending.unwritten = false;
         }
         Ok(())
     }

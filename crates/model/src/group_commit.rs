@@ -548,6 +548,36 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_statuses_of_several_stations_in_one_group_are_each_stored() {
+        let t = TestDb::new().await;
+        let ids = [
+            station(&t, "GS-A").await,
+            station(&t, "GS-B").await,
+            station(&t, "GS-C").await,
+        ];
+        let writer = GroupCommit::spawn(t.db.clone(), 512);
+        let (a, b, c, a_again) = tokio::join!(
+            writer.record_connector_status(&ids[0], status(1, "Available"), BASE),
+            writer.record_connector_status(&ids[1], status(1, "Charging"), BASE),
+            writer.record_connector_status(&ids[2], status(2, "Faulted"), BASE),
+            writer.record_connector_status(&ids[0], status(2, "Preparing"), BASE),
+        );
+        (a.unwrap(), b.unwrap(), c.unwrap(), a_again.unwrap());
+        assert_eq!(writer.batches(), 1, "one group");
+        let expected = [
+            vec![status(1, "Available"), status(2, "Preparing")],
+            vec![status(1, "Charging")],
+            vec![status(2, "Faulted")],
+        ];
+        for (id, connectors) in ids.iter().zip(expected) {
+            let stored = chargestations::get(&t.db, id).await.unwrap();
+            assert_eq!(stored.connectors, connectors);
+            assert_eq!(stored.last_message_at, Some(t.db.now_ms()));
+        }
+        t.done().await;
+    }
+
+    #[tokio::test]
     async fn a_status_for_a_missing_station_fails_alone_and_the_others_are_committed() {
         let t = TestDb::new().await;
         let a = station(&t, "GS-A").await;
