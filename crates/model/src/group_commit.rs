@@ -562,7 +562,9 @@ mod tests {
             writer.record_connector_status(&ids[2], status(2, "Faulted"), BASE),
             writer.record_connector_status(&ids[0], status(2, "Preparing"), BASE),
         );
-        (a.unwrap(), b.unwrap(), c.unwrap(), a_again.unwrap());
+        for written in [a, b, c, a_again] {
+            written.unwrap();
+        }
         assert_eq!(writer.batches(), 1, "one group");
         let expected = [
             vec![status(1, "Available"), status(2, "Preparing")],

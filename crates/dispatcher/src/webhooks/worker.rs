@@ -193,7 +193,7 @@ async fn send_run(
 ) {
     let claimed_at = std::time::Instant::now();
     let mut run = run.into_iter();
-    while let Some(claimed) = run.next() {
+    for claimed in run.by_ref() {
         let delivered = attempt(&shared, claimed, &finished).await;
         // The lease covers two timeouts and more: an attempt started within one timeout
         // of the claim ends inside it.
