@@ -8,7 +8,7 @@
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -419,6 +419,26 @@ async fn record_event<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Applies `update` to action `id` and returns the row as it is after it: one
+/// `UPDATE ... RETURNING *` (sea-orm's `ActiveModel::update` reads the row before and,
+/// on SQLite, again after — three statements on the shared connection).
+async fn update_returning<C: ConnectionTrait>(
+    conn: &C,
+    mut update: sea_orm::UpdateMany<Entity>,
+    id: &str,
+) -> ModelResult<Action> {
+    update = update.filter(Column::Id.eq(id));
+    sea_orm::QueryTrait::query(&mut update).returning_all();
+    let statement = conn
+        .get_database_backend()
+        .build(sea_orm::QueryTrait::as_query(&update));
+    let row = conn
+        .query_one(statement)
+        .await?
+        .ok_or(ModelError::NotFound("action"))?;
+    action::Model::from_query_result(&row, "")?.try_into()
+}
+
 /// The command goes on the wire from `instance`: marks it in flight and writes
 /// `.requested`.
 ///
@@ -427,15 +447,10 @@ async fn record_event<C: ConnectionTrait>(
 pub async fn mark_sent(db: &Db, id: &str, instance: &str) -> ModelResult<Action> {
     let now = db.now_ms();
     let txn = db.conn().begin().await?;
-    let current = Entity::find()
-        .filter(Column::Id.eq(id))
-        .one(&txn)
-        .await?
-        .ok_or(ModelError::NotFound("action"))?;
-    let mut model = current.into_active_model();
-    model.queue_state = Set(IN_FLIGHT.into());
-    model.sent_by = Set(Some(instance.to_owned()));
-    let updated: Action = model.update(&txn).await?.try_into()?;
+    let update = Entity::update_many()
+        .col_expr(Column::QueueState, Expr::value(IN_FLIGHT))
+        .col_expr(Column::SentBy, Expr::value(instance));
+    let updated = update_returning(&txn, update, id).await?;
     record_event(&txn, now, &updated, "requested").await?;
     txn.commit().await?;
     db.outbox_written();
@@ -462,17 +477,12 @@ where
 {
     let now = db.now_ms();
     let txn = db.conn().begin().await?;
-    let current = Entity::find()
-        .filter(Column::Id.eq(id))
-        .one(&txn)
-        .await?
-        .ok_or(ModelError::NotFound("action"))?;
-    let mut model = current.into_active_model();
-    model.status = Set(status.as_str().into());
-    model.response_data = Set(Some(response_data.to_string()));
-    model.queue_state = Set(DONE.into());
-    model.updated_at = Set(now);
-    let updated: Action = model.update(&txn).await?.try_into()?;
+    let update = Entity::update_many()
+        .col_expr(Column::Status, Expr::value(status.as_str()))
+        .col_expr(Column::ResponseData, Expr::value(response_data.to_string()))
+        .col_expr(Column::QueueState, Expr::value(DONE))
+        .col_expr(Column::UpdatedAt, Expr::value(now));
+    let updated = update_returning(&txn, update, id).await?;
     also(&txn, now).await?;
     record_event(&txn, now, &updated, status.event_suffix()).await?;
     txn.commit().await?;
