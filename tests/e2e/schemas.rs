@@ -417,15 +417,20 @@ async fn every_server_initiated_request_and_the_simulators_answers_are_schema_va
     let (_, answer) = app.post(&reset, &json!({"type": "Hard"})).await;
     assert_eq!(finished(&app, &answer).await["status"], "rejected");
     charger.set_reset_behaviour(KeyBehaviour::Accept);
-    for kind in ["Soft", "Hard"] {
+    for (reboots, kind) in [(1, "Soft"), (2, "Hard")] {
         let (_, answer) = app.post(&reset, &json!({"type": kind})).await;
         assert_eq!(
             finished(&app, &answer).await["status"],
             "completed",
             "{kind}"
         );
+        // The charger reboots after answering: the next command needs it back online
+        // (sent while it is reconnecting, the command is refused with 406).
+        assert!(
+            charger.wait_for_reboots(reboots, WAIT).await,
+            "{kind} reset: reboot {reboots}"
+        );
     }
-    assert!(charger.wait_for_reboots(2, WAIT).await, "two reboots");
 
     // Every other server CALL the simulator answers, and what TriggerMessage makes it send.
     let raw_calls = [
