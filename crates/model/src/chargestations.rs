@@ -2,7 +2,7 @@
 //! functions the API and the gateway use. Connection state changes write their
 //! `chargestation.*` events in the same transaction.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -598,7 +598,20 @@ pub(crate) async fn mark_connected_in<C: ConnectionTrait>(
     ocpp_base_url: &str,
     instance: &str,
 ) -> ModelResult<(i64, NewEvent)> {
-    let mut update = Entity::update_many()
+    let mut update = connect_update(now, instance).filter(Column::Id.eq(id));
+    QueryTrait::query(&mut update).returning_all();
+    let statement = conn.get_database_backend().build(update.as_query());
+    let row = conn
+        .query_one(statement)
+        .await?
+        .ok_or(ModelError::NotFound("chargestation"))?;
+    let station: Chargestation = chargestation::Model::from_query_result(&row, "")?.try_into()?;
+    Ok(connected(station, ocpp_base_url))
+}
+
+/// What a connection changes: the generation bump, online, held by `instance`.
+fn connect_update(now: i64, instance: &str) -> sea_orm::UpdateMany<Entity> {
+    Entity::update_many()
         .col_expr(
             Column::ConnectionGeneration,
             Expr::col(Column::ConnectionGeneration).add(1),
@@ -608,18 +621,86 @@ pub(crate) async fn mark_connected_in<C: ConnectionTrait>(
         .col_expr(Column::LastConnectAt, Expr::value(now))
         .col_expr(Column::LastMessageAt, Expr::value(now))
         .col_expr(Column::UpdatedAt, Expr::value(now))
-        .filter(Column::Id.eq(id));
-    QueryTrait::query(&mut update).returning_all();
-    let statement = conn.get_database_backend().build(update.as_query());
-    let row = conn
-        .query_one(statement)
-        .await?
-        .ok_or(ModelError::NotFound("chargestation"))?;
-    let station: Chargestation = chargestation::Model::from_query_result(&row, "")?.try_into()?;
-    Ok((
-        station.connection_generation,
-        station_event(id, "chargestation.online", &station, ocpp_base_url),
-    ))
+}
+
+/// A connected station's new generation and its `chargestation.online` event.
+fn connected(station: Chargestation, ocpp_base_url: &str) -> (i64, NewEvent) {
+    let event = station_event(&station.id, "chargestation.online", &station, ocpp_base_url);
+    (station.connection_generation, event)
+}
+
+/// [`mark_connected_in`] for many stations held by one `instance`, set-based: one
+/// `UPDATE ... WHERE id IN (...) RETURNING *` per thousand stations. Returns each
+/// station's new generation and event by id; a station that does not exist is absent.
+///
+/// # Errors
+/// On database failure.
+pub(crate) async fn mark_connected_many<C: ConnectionTrait>(
+    conn: &C,
+    now: i64,
+    ids: &[&str],
+    ocpp_base_url: &str,
+    instance: &str,
+) -> ModelResult<HashMap<String, (i64, NewEvent)>> {
+    let mut connected_by_id = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(IDS_PER_READ) {
+        let mut update =
+            connect_update(now, instance).filter(Column::Id.is_in(chunk.iter().copied()));
+        QueryTrait::query(&mut update).returning_all();
+        let statement = conn.get_database_backend().build(update.as_query());
+        for row in conn.query_all(statement).await? {
+            let station: Chargestation =
+                chargestation::Model::from_query_result(&row, "")?.try_into()?;
+            connected_by_id.insert(station.id.clone(), connected(station, ocpp_base_url));
+        }
+    }
+    Ok(connected_by_id)
+}
+
+/// [`record_boot_in`] for many stations, set-based: one `UPDATE ... FROM (VALUES ...)
+/// RETURNING id, boot_count` per thousand boots. Returns each station's boot count by
+/// id; a station that does not exist is absent (its boot count is 0, as alone).
+///
+/// # Errors
+/// On database failure.
+pub(crate) async fn record_boots_many<C: ConnectionTrait>(
+    conn: &C,
+    now: i64,
+    boots: &[(&str, &Value)],
+) -> ModelResult<HashMap<String, i64>> {
+    let mut counts = HashMap::with_capacity(boots.len());
+    for chunk in boots.chunks(IDS_PER_READ) {
+        let mut sql = String::from("WITH v (v_id, v_boot) AS (VALUES ");
+        let mut values: Vec<sea_orm::Value> = Vec::with_capacity(chunk.len() * 2 + 2);
+        for (i, (id, boot_info)) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("(${}, ${})", i * 2 + 1, i * 2 + 2));
+            values.extend([(*id).to_owned().into(), boot_info.to_string().into()]);
+        }
+        let (held, time) = (values.len() + 1, values.len() + 2);
+        sql.push_str(&format!(
+            ") UPDATE chargestations SET boot_info = v.v_boot, boot_count = boot_count + 1, \
+             queue_held = ${held}, last_message_at = ${time}, updated_at = ${time} \
+             FROM v WHERE id = v.v_id RETURNING id, boot_count"
+        ));
+        values.extend([false.into(), now.into()]);
+        let rows = conn
+            .query_all(sea_orm::Statement::from_sql_and_values(
+                conn.get_database_backend(),
+                sql,
+                values,
+            ))
+            .await?;
+        for row in rows {
+            counts.insert(
+                row.try_get::<String>("", "id")?,
+                row.try_get::<i64>("", "boot_count")?,
+            );
+        }
+    }
+    Ok(counts)
 }
 
 /// Records the end of the connection of `generation`: marks the station offline and

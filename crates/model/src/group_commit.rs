@@ -32,6 +32,8 @@
 //! group's connector statuses are applied in memory to their stations, read together
 //! first and each written back once (`chargestations::ConnectorStatuses`).
 
+use std::collections::HashMap;
+
 use sea_orm::TransactionTrait;
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
@@ -315,10 +317,11 @@ async fn apply_all(db: &Db, batch: &[Job]) -> ModelResult<Vec<i64>> {
         }),
     )
     .await?;
+    let mut ahead = WrittenAhead::write(&txn, now, batch).await?;
     let mut answers = Vec::with_capacity(batch.len());
     let mut group_events = Vec::with_capacity(batch.len());
     for job in batch {
-        let (answer, event) = apply(&txn, now, &mut statuses, &job.write).await?;
+        let (answer, event) = apply(&txn, now, &mut statuses, &mut ahead, &job.write).await?;
         answers.push(answer);
         group_events.extend(event);
     }
@@ -367,9 +370,21 @@ async fn apply<C: sea_orm::ConnectionTrait>(
     conn: &C,
     now: i64,
     statuses: &mut ConnectorStatuses,
+    ahead: &mut WrittenAhead,
     write: &Write,
 ) -> ModelResult<(i64, Option<NewEvent>)> {
     match write {
+        Write::Connect { id, .. } if ahead.connected.contains_key(id) => {
+            let (generation, event) = ahead
+                .connected
+                .remove(id)
+                .flatten()
+                .ok_or(ModelError::NotFound("chargestation"))?;
+            Ok((generation, Some(event)))
+        }
+        Write::Boot { id, .. } if ahead.booted.contains_key(id) => {
+            Ok((ahead.booted.remove(id).unwrap_or(0), None))
+        }
         Write::Connect {
             id,
             ocpp_base_url,
@@ -403,6 +418,82 @@ async fn apply<C: sea_orm::ConnectionTrait>(
                 .await?;
             Ok((0, Some(event)))
         }
+    }
+}
+
+impl Write {
+    /// The station the write concerns.
+    fn station_id(&self) -> &str {
+        match self {
+            Write::Connect { id, .. }
+            | Write::Boot { id, .. }
+            | Write::Disconnect { id, .. }
+            | Write::ConnectorStatus { id, .. } => id,
+        }
+    }
+}
+
+/// The connects and boots of stations no other write of the group concerns, written
+/// ahead of the group's other writes with one statement per kind (a reconnect storm
+/// is thousands of them): with nothing else of their station in the group, writing them
+/// first changes no answer and no event. The group's events are still recorded in
+/// arrival order. Stations written more than once in a group go one write at a time.
+#[derive(Debug, Default)]
+struct WrittenAhead {
+    /// By station: the new generation and the `chargestation.online` event, or `None`
+    /// for a station that does not exist.
+    connected: HashMap<String, Option<(i64, NewEvent)>>,
+    /// By station: the boot count after the boot (0: no such station, as alone).
+    booted: HashMap<String, i64>,
+}
+
+impl WrittenAhead {
+    async fn write<C: sea_orm::ConnectionTrait>(
+        conn: &C,
+        now: i64,
+        batch: &[Job],
+    ) -> ModelResult<WrittenAhead> {
+        let mut writes_per_station: HashMap<&str, usize> = HashMap::new();
+        for job in batch {
+            *writes_per_station
+                .entry(job.write.station_id())
+                .or_default() += 1;
+        }
+        let alone = |id: &str| writes_per_station.get(id) == Some(&1);
+        let mut connects: HashMap<(&str, &str), Vec<&str>> = HashMap::new();
+        let mut boots = Vec::new();
+        for job in batch {
+            match &job.write {
+                Write::Connect {
+                    id,
+                    ocpp_base_url,
+                    instance,
+                } if alone(id) => connects
+                    .entry((ocpp_base_url.as_str(), instance.as_str()))
+                    .or_default()
+                    .push(id.as_str()),
+                Write::Boot { id, boot_info } if alone(id) => boots.push((id.as_str(), boot_info)),
+                _ => {}
+            }
+        }
+        let mut ahead = WrittenAhead::default();
+        for ((ocpp_base_url, instance), ids) in connects {
+            let mut connected =
+                chargestations::mark_connected_many(conn, now, &ids, ocpp_base_url, instance)
+                    .await?;
+            for id in ids {
+                ahead.connected.insert(id.to_owned(), connected.remove(id));
+            }
+        }
+        if !boots.is_empty() {
+            let counts = chargestations::record_boots_many(conn, now, &boots).await?;
+            for (id, _) in boots {
+                ahead
+                    .booted
+                    .insert(id.to_owned(), counts.get(id).copied().unwrap_or(0));
+            }
+        }
+        Ok(ahead)
     }
 }
 
@@ -576,6 +667,56 @@ mod tests {
             assert_eq!(stored.connectors, connectors);
             assert_eq!(stored.last_message_at, Some(t.db.now_ms()));
         }
+        t.done().await;
+    }
+
+    #[tokio::test]
+    async fn connects_and_boots_of_different_stations_are_written_ahead_with_the_answers_and_events_of_single_writes(
+    ) {
+        let t = TestDb::new().await;
+        let (a, b, c) = (
+            station(&t, "GS-A").await,
+            station(&t, "GS-B").await,
+            station(&t, "GS-C").await,
+        );
+        // C is online already: its boot is the only write of C in the group.
+        let writer = GroupCommit::spawn(t.db.clone(), 512);
+        writer.mark_connected(&c, BASE, "here").await.unwrap();
+        let batches = writer.batches();
+        let (connect_a, connect_b, boot_c) = tokio::join!(
+            writer.mark_connected(&a, BASE, "here"),
+            writer.mark_connected(&b, BASE, "here"),
+            writer.record_boot(&c, json!({"firmwareVersion": "2"})),
+        );
+        assert_eq!(writer.batches(), batches + 1, "one group");
+        assert_eq!((connect_a.unwrap(), connect_b.unwrap()), (1, 1));
+        assert_eq!(boot_c.unwrap(), 1);
+        for id in [&a, &b] {
+            let stored = chargestations::get(&t.db, id).await.unwrap();
+            assert!(stored.online);
+            assert_eq!(stored.connection_generation, 1);
+            let events = crate::events::for_chargestation(&t.db, id).await.unwrap();
+            let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+            assert_eq!(types, ["chargestation.online"]);
+            assert_eq!(events[0]["data"]["online"], true);
+        }
+        let c_stored = chargestations::get(&t.db, &c).await.unwrap();
+        assert_eq!(c_stored.boot_count, 1);
+        assert_eq!(c_stored.boot_info, Some(json!({"firmwareVersion": "2"})));
+
+        // A connect of a station that does not exist fails alone; the others stand.
+        let missing = "0123456789abcdef01234567";
+        let (again_a, nowhere, boot_b) = tokio::join!(
+            writer.mark_connected(&a, BASE, "here"),
+            writer.mark_connected(missing, BASE, "here"),
+            writer.record_boot(&b, json!({"firmwareVersion": "3"})),
+        );
+        assert_eq!(again_a.unwrap(), 2);
+        assert!(
+            matches!(nowhere, Err(ModelError::NotFound(_))),
+            "{nowhere:?}"
+        );
+        assert_eq!(boot_b.unwrap(), 1);
         t.done().await;
     }
 
