@@ -8,7 +8,7 @@
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -17,6 +17,7 @@ use crate::entities::action::{self, Column, Entity};
 use crate::events::{self, EventObject, NewEvent};
 use crate::ids::ObjectId;
 use crate::page::Page;
+use crate::sql::update_returning;
 use crate::time::format_ms;
 use crate::{Db, ModelError, ModelResult};
 
@@ -419,24 +420,18 @@ async fn record_event<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Applies `update` to action `id` and returns the row as it is after it: one
-/// `UPDATE ... RETURNING *` (sea-orm's `ActiveModel::update` reads the row before and,
-/// on SQLite, again after — three statements on the shared connection).
-async fn update_returning<C: ConnectionTrait>(
+/// Applies `update` to action `id` in one statement and returns the action as it is
+/// after it.
+async fn update_action<C: ConnectionTrait>(
     conn: &C,
-    mut update: sea_orm::UpdateMany<Entity>,
+    update: sea_orm::UpdateMany<Entity>,
     id: &str,
 ) -> ModelResult<Action> {
-    update = update.filter(Column::Id.eq(id));
-    sea_orm::QueryTrait::query(&mut update).returning_all();
-    let statement = conn
-        .get_database_backend()
-        .build(sea_orm::QueryTrait::as_query(&update));
-    let row = conn
-        .query_one(statement)
+    update_returning(conn, update.filter(Column::Id.eq(id)))
         .await?
-        .ok_or(ModelError::NotFound("action"))?;
-    action::Model::from_query_result(&row, "")?.try_into()
+        .pop()
+        .ok_or(ModelError::NotFound("action"))?
+        .try_into()
 }
 
 /// The command goes on the wire from `instance`: marks it in flight and writes
@@ -450,7 +445,7 @@ pub async fn mark_sent(db: &Db, id: &str, instance: &str) -> ModelResult<Action>
     let update = Entity::update_many()
         .col_expr(Column::QueueState, Expr::value(IN_FLIGHT))
         .col_expr(Column::SentBy, Expr::value(instance));
-    let updated = update_returning(&txn, update, id).await?;
+    let updated = update_action(&txn, update, id).await?;
     record_event(&txn, now, &updated, "requested").await?;
     txn.commit().await?;
     db.outbox_written();
@@ -482,7 +477,7 @@ where
         .col_expr(Column::ResponseData, Expr::value(response_data.to_string()))
         .col_expr(Column::QueueState, Expr::value(DONE))
         .col_expr(Column::UpdatedAt, Expr::value(now));
-    let updated = update_returning(&txn, update, id).await?;
+    let updated = update_action(&txn, update, id).await?;
     also(&txn, now).await?;
     record_event(&txn, now, &updated, status.event_suffix()).await?;
     txn.commit().await?;

@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, IntoActiveModel,
-    QueryFilter, QueryTrait, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryTrait, Set, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -18,6 +18,7 @@ use crate::events::{self, EventObject, NewEvent};
 use crate::ids::{ChargestationIdentity, ObjectId};
 use crate::page::Page;
 use crate::password::{check_station_password, hash_password, random_secret, verify_password};
+use crate::sql::{update_returning, value_rows};
 use crate::time::format_ms;
 use crate::{Db, ModelError, ModelResult};
 
@@ -352,9 +353,9 @@ pub async fn find_by_endpoint(db: &Db, endpoint: &str) -> ModelResult<Option<Cha
 pub async fn find_by_endpoints(
     db: &Db,
     endpoints: &[String],
-) -> ModelResult<std::collections::HashMap<String, Chargestation>> {
-    let mut found = std::collections::HashMap::with_capacity(endpoints.len());
-    for chunk in endpoints.chunks(500) {
+) -> ModelResult<HashMap<String, Chargestation>> {
+    let mut found = HashMap::with_capacity(endpoints.len());
+    for chunk in endpoints.chunks(IDS_PER_READ) {
         for row in Entity::find()
             .filter(Column::Endpoint.is_in(chunk.iter().cloned()))
             .all(db.conn())
@@ -598,15 +599,14 @@ pub(crate) async fn mark_connected_in<C: ConnectionTrait>(
     ocpp_base_url: &str,
     instance: &str,
 ) -> ModelResult<(i64, NewEvent)> {
-    let mut update = connect_update(now, instance).filter(Column::Id.eq(id));
-    QueryTrait::query(&mut update).returning_all();
-    let statement = conn.get_database_backend().build(update.as_query());
-    let row = conn
-        .query_one(statement)
-        .await?
-        .ok_or(ModelError::NotFound("chargestation"))?;
-    let station: Chargestation = chargestation::Model::from_query_result(&row, "")?.try_into()?;
-    Ok(connected(station, ocpp_base_url))
+    let row = update_returning(
+        conn,
+        connect_update(now, instance).filter(Column::Id.eq(id)),
+    )
+    .await?
+    .pop()
+    .ok_or(ModelError::NotFound("chargestation"))?;
+    Ok(connected(row.try_into()?, ocpp_base_url))
 }
 
 /// What a connection changes: the generation bump, online, held by `instance`.
@@ -644,13 +644,9 @@ pub(crate) async fn mark_connected_many<C: ConnectionTrait>(
 ) -> ModelResult<HashMap<String, (i64, NewEvent)>> {
     let mut connected_by_id = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(IDS_PER_READ) {
-        let mut update =
-            connect_update(now, instance).filter(Column::Id.is_in(chunk.iter().copied()));
-        QueryTrait::query(&mut update).returning_all();
-        let statement = conn.get_database_backend().build(update.as_query());
-        for row in conn.query_all(statement).await? {
-            let station: Chargestation =
-                chargestation::Model::from_query_result(&row, "")?.try_into()?;
+        let update = connect_update(now, instance).filter(Column::Id.is_in(chunk.iter().copied()));
+        for row in update_returning(conn, update).await? {
+            let station: Chargestation = row.try_into()?;
             connected_by_id.insert(station.id.clone(), connected(station, ocpp_base_url));
         }
     }
@@ -670,21 +666,18 @@ pub(crate) async fn record_boots_many<C: ConnectionTrait>(
 ) -> ModelResult<HashMap<String, i64>> {
     let mut counts = HashMap::with_capacity(boots.len());
     for chunk in boots.chunks(IDS_PER_READ) {
-        let mut sql = String::from("WITH v (v_id, v_boot) AS (VALUES ");
         let mut values: Vec<sea_orm::Value> = Vec::with_capacity(chunk.len() * 2 + 2);
-        for (i, (id, boot_info)) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!("(${}, ${})", i * 2 + 1, i * 2 + 2));
+        for (id, boot_info) in chunk {
             values.extend([(*id).to_owned().into(), boot_info.to_string().into()]);
         }
         let (held, time) = (values.len() + 1, values.len() + 2);
-        sql.push_str(&format!(
-            ") UPDATE chargestations SET boot_info = v.v_boot, boot_count = boot_count + 1, \
+        let sql = format!(
+            "WITH v (v_id, v_boot) AS (VALUES {}) UPDATE chargestations \
+             SET boot_info = v.v_boot, boot_count = boot_count + 1, \
              queue_held = ${held}, last_message_at = ${time}, updated_at = ${time} \
-             FROM v WHERE id = v.v_id RETURNING id, boot_count"
-        ));
+             FROM v WHERE id = v.v_id RETURNING id, boot_count",
+            value_rows(1, chunk.len(), 2)
+        );
         values.extend([false.into(), now.into()]);
         let rows = conn
             .query_all(sea_orm::Statement::from_sql_and_values(
@@ -742,7 +735,7 @@ pub(crate) async fn mark_disconnected_in<C: ConnectionTrait>(
     generation: i64,
     ocpp_base_url: &str,
 ) -> ModelResult<Option<NewEvent>> {
-    let mut update = Entity::update_many()
+    let update = Entity::update_many()
         .col_expr(Column::Online, Expr::value(false))
         .col_expr(Column::HeldBy, Expr::value(Option::<String>::None))
         .col_expr(Column::LastDisconnectAt, Expr::value(now))
@@ -750,12 +743,10 @@ pub(crate) async fn mark_disconnected_in<C: ConnectionTrait>(
         .filter(Column::Id.eq(id))
         .filter(Column::ConnectionGeneration.eq(generation))
         .filter(Column::Online.eq(true));
-    QueryTrait::query(&mut update).returning_all();
-    let statement = conn.get_database_backend().build(update.as_query());
-    let Some(row) = conn.query_one(statement).await? else {
+    let Some(row) = update_returning(conn, update).await?.pop() else {
         return Ok(None);
     };
-    let station: Chargestation = chargestation::Model::from_query_result(&row, "")?.try_into()?;
+    let station: Chargestation = row.try_into()?;
     Ok(Some(station_event(
         id,
         "chargestation.offline",
@@ -1002,15 +993,13 @@ impl ConnectorStatuses {
     ) -> ModelResult<()> {
         if let Some(Some(pending)) = self.stations.remove(id) {
             if pending.unwritten {
-                write_connectors(conn, &pending.station).await?;
+                write_connectors(conn, &[&pending.station]).await?;
             }
         }
         Ok(())
     }
 
-    /// Writes every station changed and not yet written: one
-    /// `UPDATE ... FROM (VALUES ...)` for all of them (per [`STATIONS_PER_WRITE`]); a
-    /// single station by [`write_connectors`].
+    /// Writes every station changed and not yet written, by [`write_connectors`].
     ///
     /// # Errors
     /// On database failure.
@@ -1021,40 +1010,8 @@ impl ConnectorStatuses {
             .flatten()
             .filter(|pending| pending.unwritten)
             .collect();
-        if let [single] = unwritten.as_slice() {
-            write_connectors(conn, &single.station).await?;
-        } else {
-            for chunk in unwritten.chunks(STATIONS_PER_WRITE) {
-                let mut sql =
-                    String::from("WITH v (v_id, v_connectors, v_last, v_updated) AS (VALUES ");
-                let mut values: Vec<sea_orm::Value> = Vec::with_capacity(chunk.len() * 4);
-                for (i, pending) in chunk.iter().enumerate() {
-                    let n = i * 4;
-                    if i > 0 {
-                        sql.push_str(", ");
-                    }
-                    sql.push_str(&format!("(${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4));
-                    let station = &pending.station;
-                    values.extend([
-                        station.id.clone().into(),
-                        serde_json::to_string(&station.connectors)?.into(),
-                        station.last_message_at.into(),
-                        station.updated_at.into(),
-                    ]);
-                }
-                sql.push_str(
-                    ") UPDATE chargestations SET connectors = v.v_connectors, \
-                     last_message_at = v.v_last, updated_at = v.v_updated \
-                     FROM v WHERE id = v.v_id",
-                );
-                conn.execute(sea_orm::Statement::from_sql_and_values(
-                    conn.get_database_backend(),
-                    sql,
-                    values,
-                ))
-                .await?;
-            }
-        }
+        let stations: Vec<&Chargestation> = unwritten.iter().map(|p| &p.station).collect();
+        write_connectors(conn, &stations).await?;
         for pending in &mut unwritten {
             pending.unwritten = false;
         }
@@ -1062,24 +1019,39 @@ impl ConnectorStatuses {
     }
 }
 
-/// Writes a station's connectors and the times a status changes: an update without
-/// sea-orm's read-back (its SQLite `update` selects the row again), the new row being
-/// known. One statement fewer per StatusNotification on the shared connection
-/// (docs/benchmarks.md).
+/// Writes stations' connectors and the times a status changes, without sea-orm's
+/// read-back (the new rows are known): one `UPDATE ... FROM (VALUES ...)` per
+/// [`STATIONS_PER_WRITE`] stations, nothing for none.
+///
+/// # Errors
+/// On database failure.
 async fn write_connectors<C: ConnectionTrait>(
     conn: &C,
-    station: &Chargestation,
+    stations: &[&Chargestation],
 ) -> ModelResult<()> {
-    Entity::update_many()
-        .col_expr(
-            Column::Connectors,
-            Expr::value(serde_json::to_string(&station.connectors)?),
-        )
-        .col_expr(Column::LastMessageAt, Expr::value(station.last_message_at))
-        .col_expr(Column::UpdatedAt, Expr::value(station.updated_at))
-        .filter(Column::Id.eq(station.id.clone()))
-        .exec(conn)
+    for chunk in stations.chunks(STATIONS_PER_WRITE) {
+        let mut values: Vec<sea_orm::Value> = Vec::with_capacity(chunk.len() * 4);
+        for station in chunk {
+            values.extend([
+                station.id.clone().into(),
+                serde_json::to_string(&station.connectors)?.into(),
+                station.last_message_at.into(),
+                station.updated_at.into(),
+            ]);
+        }
+        let sql = format!(
+            "WITH v (v_id, v_connectors, v_last, v_updated) AS (VALUES {}) \
+             UPDATE chargestations SET connectors = v.v_connectors, \
+             last_message_at = v.v_last, updated_at = v.v_updated FROM v WHERE id = v.v_id",
+            value_rows(1, chunk.len(), 4)
+        );
+        conn.execute(sea_orm::Statement::from_sql_and_values(
+            conn.get_database_backend(),
+            sql,
+            values,
+        ))
         .await?;
+    }
     Ok(())
 }
 

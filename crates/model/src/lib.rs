@@ -23,6 +23,7 @@ pub mod notifications;
 pub mod notify;
 pub mod page;
 pub mod password;
+mod sql;
 pub mod time;
 pub mod tokens;
 pub mod transactions;

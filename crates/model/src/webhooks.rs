@@ -21,6 +21,7 @@ use serde_json::{json, Map, Value};
 use crate::entities::{event, webhook_delivery, webhook_endpoint};
 use crate::ids::ObjectId;
 use crate::page::{Page, SortField};
+use crate::sql::{placeholders, value_rows};
 use crate::time::format_ms;
 use crate::{Db, ModelError, ModelResult};
 
@@ -688,33 +689,6 @@ const CLAIMED: &str = "SELECT d.seq, d.id, d.endpoint_id, d.attempts, d.window_a
 const RELEASE: &str = "UPDATE webhook_deliveries SET lease_until = NULL \
      WHERE seq IN ({seqs}) AND status = 'pending' AND lease_until = $1";
 
-/// `$from`, `$from+1`, ... for `count` values.
-fn placeholders(from: usize, count: usize) -> String {
-    (from..from + count)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// Claims up to `limit` due deliveries for `lease_ms`, oldest first: [`claim_runs`] with
-/// runs of one, flattened — the head of each (endpoint, order key) pair.
-///
-/// # Errors
-/// On database failure.
-pub async fn claim_due(
-    db: &Db,
-    now_ms: i64,
-    limit: u64,
-    lease_ms: i64,
-) -> ModelResult<Vec<ClaimedDelivery>> {
-    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-    Ok(claim_runs(db, now_ms, limit, 1, lease_ms)
-        .await?
-        .into_iter()
-        .flatten()
-        .collect())
-}
-
 /// Claims, for `lease_ms`, up to `max_runs` runs of deliveries: a run is the head (the
 /// oldest pending delivery) of one (endpoint, order key) pair and the pending
 /// deliveries right behind it, up to `run_len` in all, in order — each due and not
@@ -930,20 +904,6 @@ pub struct FinishEffects {
 /// parameters, PostgreSQL 65,535).
 const FINISH_CHUNK: usize = 256;
 
-/// Records one attempt: [`finish_attempts`] with a batch of one.
-///
-/// # Errors
-/// On database failure.
-pub async fn finish_attempt(
-    db: &Db,
-    claimed: &ClaimedDelivery,
-    report: &AttemptReport,
-    disable_after_ms: i64,
-) -> ModelResult<FinishEffects> {
-    let effects = finish_attempts(db, &[(claimed, report)], disable_after_ms).await?;
-    Ok(effects.into_iter().next().unwrap_or_default())
-}
-
 /// Records a batch of finished attempts in one transaction — a group commit: the
 /// worker's finisher collects what ended while the previous batch was being written.
 /// Returns each attempt's effects, in the order given.
@@ -989,27 +949,13 @@ pub async fn finish_attempts(
     //    leases held.
     let mut applied: HashSet<i64> = HashSet::with_capacity(batch.len());
     for chunk in batch.chunks(FINISH_CHUNK) {
-        let mut sql = String::from(
+        let mut sql = format!(
             "WITH v (d_seq, d_lease, d_status, d_next, d_first, d_code, d_error, d_updated) \
-             AS (VALUES ",
+             AS (VALUES {}",
+            value_rows(1, chunk.len(), 8)
         );
         let mut values: Vec<sea_orm::Value> = Vec::with_capacity(chunk.len() * 8);
-        for (i, (claimed, report)) in chunk.iter().enumerate() {
-            let n = i * 8;
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!(
-                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                n + 1,
-                n + 2,
-                n + 3,
-                n + 4,
-                n + 5,
-                n + 6,
-                n + 7,
-                n + 8
-            ));
+        for (claimed, report) in chunk {
             let (status, next_attempt_at) = delivery_state(report.outcome, report.finished_at);
             values.extend([
                 claimed.seq.into(),
@@ -1300,6 +1246,17 @@ mod queue_tests {
     const LEASE_MS: i64 = 25_000;
     const WINDOW_MS: i64 = 3 * 24 * 60 * 60 * 1000;
 
+    /// Records one attempt: [`finish_attempts`] with a batch of one.
+    async fn finish_attempt(
+        db: &Db,
+        claimed: &ClaimedDelivery,
+        report: &AttemptReport,
+        disable_after_ms: i64,
+    ) -> ModelResult<FinishEffects> {
+        let effects = finish_attempts(db, &[(claimed, report)], disable_after_ms).await?;
+        Ok(effects.into_iter().next().unwrap_or_default())
+    }
+
     impl TestDb {
         async fn endpoint(&self) -> Endpoint {
             create(
@@ -1331,10 +1288,14 @@ mod queue_tests {
             txn.commit().await.unwrap();
         }
 
+        /// The heads: runs of one.
         async fn claim(&self) -> Vec<ClaimedDelivery> {
-            claim_due(&self.db, self.db.now_ms(), 100, LEASE_MS)
+            claim_runs(&self.db, self.db.now_ms(), 100, 1, LEASE_MS)
                 .await
                 .unwrap()
+                .into_iter()
+                .flatten()
+                .collect()
         }
 
         async fn deliveries(&self, endpoint: &Endpoint) -> Vec<Delivery> {

@@ -125,7 +125,7 @@ pub(super) async fn run(worker: WebhookWorker, shutdown: CancellationToken) {
 }
 
 /// Records finished attempts, as many per transaction as have arrived, until every
-/// attempt task and the claimer are gone.
+/// run task and the claimer are gone.
 async fn finish_loop(shared: Arc<Shared>, mut finished: mpsc::UnboundedReceiver<Finished>) {
     let window_ms = shared.config.retry.window_ms;
     let mut batch = Vec::with_capacity(FINISH_BATCH);
