@@ -45,7 +45,9 @@ pub struct App {
     api_addr: SocketAddr,
     ocpp_addr: SocketAddr,
     api_server: actix_web::dev::Server,
-    ocpp_server: actix_web::dev::Server,
+    /// The charger listener, served by the gateway once the app runs.
+    ocpp_listener: tokio::net::TcpListener,
+    ocpp_tls: Option<std::sync::Arc<rustls::ServerConfig>>,
     shutdown: CancellationToken,
     db: Db,
     gateway: Gateway,
@@ -147,6 +149,8 @@ pub async fn build_with_db(settings: Settings, db: Db) -> Result<App, StartError
             source,
         })?;
     let ocpp_addr = ocpp_listener.local_addr()?;
+    ocpp_listener.set_nonblocking(true)?;
+    let ocpp_listener = tokio::net::TcpListener::from_std(ocpp_listener)?;
     let api_listener = bind_listener(&settings.api_listen).map_err(|source| StartError::Bind {
         what: "API",
         addr: settings.api_listen.clone(),
@@ -198,22 +202,6 @@ pub async fn build_with_db(settings: Settings, db: Db) -> Result<App, StartError
     );
     let workers = workers(&settings);
 
-    let gateway_for_server = gateway.clone();
-    let ocpp_server = HttpServer::new(move || {
-        let gateway = gateway_for_server.clone();
-        ActixApp::new().configure(move |cfg| gateway.configure(cfg))
-    })
-    .workers(workers)
-    .client_request_timeout(Duration::from_secs(10))
-    .disable_signals()
-    .shutdown_timeout(5)
-    .on_connect(crate::tls::capture_client_certificate);
-    let ocpp_server = match ocpp_tls {
-        Some(config) => ocpp_server.listen_rustls_0_23(ocpp_listener, config)?,
-        None => ocpp_server.listen(ocpp_listener)?,
-    }
-    .run();
-
     let api_state = ApiState {
         db: db.clone(),
         dispatcher: dispatcher.clone(),
@@ -248,7 +236,8 @@ pub async fn build_with_db(settings: Settings, db: Db) -> Result<App, StartError
         api_addr,
         ocpp_addr,
         api_server,
-        ocpp_server,
+        ocpp_listener,
+        ocpp_tls: ocpp_tls.map(std::sync::Arc::new),
         shutdown,
         db,
         gateway,
@@ -295,15 +284,16 @@ impl App {
     /// When a server fails.
     pub async fn run_until_stopped(self) -> Result<(), StartError> {
         let api_handle = self.api_server.handle();
-        let ocpp_handle = self.ocpp_server.handle();
         let api = tokio::spawn(self.api_server);
-        let ocpp = tokio::spawn(self.ocpp_server);
+        // Stops by itself on the shutdown token, after closing every charger connection.
+        let gateway = self.gateway.clone();
+        let ocpp =
+            tokio::spawn(async move { gateway.serve(self.ocpp_listener, self.ocpp_tls).await });
         self.shutdown.cancelled().await;
         tracing::info!("shutting down");
-        ocpp_handle.stop(true).await;
+        let _ = ocpp.await;
         api_handle.stop(true).await;
         let _ = api.await;
-        let _ = ocpp.await;
         for task in self.background {
             let _ = task.await;
         }

@@ -5,20 +5,15 @@
 //! With `CSMS_OCPP_TLS_CLIENT_CA` the charger listener also asks for a client
 //! certificate (profile 3). Presenting one is optional at the TLS level, so profile 1/2
 //! chargers without a certificate still connect; a presented one must chain to the CA
-//! or the TLS handshake fails. [`capture_client_certificate`] hands the verified
-//! certificate's subject CN to the WebSocket handshake (`ocpp_gateway::upgrade`), which
-//! decides per station whether it is needed.
+//! or the TLS handshake fails. The gateway's listener hands the verified certificate's
+//! subject CN to the WebSocket handshake (`ocpp_gateway::upgrade`), which decides per
+//! station whether it is needed.
 //!
 //! Every file problem is a start-up error naming the setting and the path.
 
-use std::any::Any;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use actix_tls::accept::rustls_0_23::TlsStream;
-use actix_web::dev::Extensions;
-use actix_web::rt::net::TcpStream;
-use ocpp_gateway::VerifiedClientCertificate;
 use rustls::crypto::CryptoProvider;
 use rustls::server::WebPkiClientVerifier;
 use rustls::{RootCertStore, ServerConfig};
@@ -228,28 +223,6 @@ pub fn api_server_config(settings: &Settings) -> Result<Option<ServerConfig>, Tl
         return Ok(None);
     };
     server_config(&API, cert, key, None).map(Some)
-}
-
-/// The subject common name of a DER certificate, if it has a readable one.
-pub fn common_name(der: &[u8]) -> Option<String> {
-    let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
-    let cn = cert.subject().iter_common_name().next()?;
-    cn.as_str().ok().map(str::to_owned)
-}
-
-/// `HttpServer::on_connect` for the charger listener: on a TLS connection whose client
-/// presented a certificate (verified during the TLS handshake), stores its subject CN
-/// as [`VerifiedClientCertificate`] in the connection data.
-pub fn capture_client_certificate(connection: &dyn Any, data: &mut Extensions) {
-    let Some(tls) = connection.downcast_ref::<TlsStream<TcpStream>>() else {
-        return;
-    };
-    let (_, session) = tls.get_ref();
-    if let Some(leaf) = session.peer_certificates().and_then(|chain| chain.first()) {
-        data.insert(VerifiedClientCertificate {
-            common_name: common_name(leaf),
-        });
-    }
 }
 
 #[cfg(test)]

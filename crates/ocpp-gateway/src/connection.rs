@@ -5,14 +5,20 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, Session};
+use futures_util::{SinkExt, StreamExt};
 use model::chargestations::{self, Chargestation};
 use ocpp::frame::{CallError, Frame};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::error::{CapacityError, Error as WsError};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::WebSocketStream;
 
 use crate::handlers::{self, HandlerContext};
 use crate::message_log::masked_text;
-use crate::registry::{PendingCall, Registered, SessionHandle};
+use crate::registry::{PendingCall, Registered, Session, SessionHandle};
 use crate::{CallFailure, Gateway, GatewayEvent};
 use model::message_log::Direction;
 
@@ -21,29 +27,38 @@ const LAST_MESSAGE_WRITE_EVERY: Duration = Duration::from_secs(10);
 /// How long the close frame may wait for room on a connection the charger stopped reading.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
 
-pub(crate) fn spawn(
-    gateway: Arc<Gateway>,
-    station: Chargestation,
-    generation: i64,
-    session: Session,
-    stream: AggregatedMessageStream,
-) {
-    // Only what the connection needs lives on with it, not the whole record (whose
-    // configuration snapshot and boot info can be large).
-    let station = Station {
-        id: station.id,
-        endpoint: station.endpoint,
-    };
-    // The message stream is tied to the worker's single-threaded runtime.
-    actix_web::rt::spawn(run(gateway, station, generation, session, stream));
+/// The WebSocket settings of a charger connection: messages (continuations aggregated)
+/// and frames up to `max_frame_bytes`; unmasked client frames are a protocol error.
+pub(crate) fn websocket_config(max_frame_bytes: usize) -> WebSocketConfig {
+    WebSocketConfig {
+        max_message_size: Some(max_frame_bytes),
+        max_frame_size: Some(max_frame_bytes),
+        ..WebSocketConfig::default()
+    }
 }
 
-/// The station a connection speaks for.
-struct Station {
-    /// The chargestation `_id`.
-    id: String,
-    /// The charger identity.
-    endpoint: String,
+/// Serves an admitted charger's WebSocket until it ends. `early` holds the bytes read
+/// past the handshake's request head.
+pub(crate) async fn serve<S>(
+    gateway: &Gateway,
+    station: Chargestation,
+    generation: i64,
+    stream: S,
+    early: Vec<u8>,
+) where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    // Only what the connection needs lives on with it, not the whole record (whose
+    // configuration snapshot and boot info can be large).
+    let session = Session::new(
+        station.id,
+        station.endpoint,
+        generation,
+        gateway.shared.shutdown.child_token(),
+    );
+    let config = websocket_config(gateway.shared.config.max_frame_bytes);
+    let ws = WebSocketStream::from_partially_read(stream, early, Role::Server, Some(config)).await;
+    run(gateway, session, ws).await;
 }
 
 enum Ending {
@@ -51,71 +66,59 @@ enum Ending {
     Replaced,
     Shutdown,
     MissedPongs,
-    /// An answer could not be written for `missed_pongs` ping intervals: the charger
+    /// A frame could not be written for `missed_pongs` ping intervals: the charger
     /// keeps sending but stopped reading.
     NotReading,
     ProtocolError(CloseCode, String),
 }
 
-/// The close code for a WebSocket-level error (RFC 6455 §7.4.1): 1009 for a frame or
-/// message over `max_frame_bytes`, 1007 for a text message that is not UTF-8, 1002
-/// for anything else.
-fn close_code_for(error: &actix_ws::ProtocolError) -> CloseCode {
-    match error {
-        actix_ws::ProtocolError::Overflow => CloseCode::Size,
-        // actix-ws reports both as I/O errors: an over-long fragmented message by its
-        // text, invalid UTF-8 as `InvalidData`.
-        actix_ws::ProtocolError::Io(e) if e.to_string().contains("maximum continuation size") => {
+/// How a read error ends the connection (RFC 6455 §7.4.1): 1009 for a frame or message
+/// over `max_frame_bytes`, 1007 for a text message that is not UTF-8, 1002 for any other
+/// protocol violation; a connection that failed or closed under us gets no close frame.
+fn ending_for(error: WsError) -> Ending {
+    let code = match &error {
+        WsError::Capacity(CapacityError::MessageTooLong { .. } | CapacityError::TooManyHeaders) => {
             CloseCode::Size
         }
-        actix_ws::ProtocolError::Io(e) if e.kind() == std::io::ErrorKind::InvalidData => {
-            CloseCode::Invalid
-        }
+        WsError::Utf8 => CloseCode::Invalid,
+        WsError::Protocol(
+            tokio_tungstenite::tungstenite::error::ProtocolError::ResetWithoutClosingHandshake,
+        )
+        | WsError::ConnectionClosed
+        | WsError::AlreadyClosed
+        | WsError::Io(_) => return Ending::ClosedByCharger,
         _ => CloseCode::Protocol,
-    }
+    };
+    Ending::ProtocolError(code, error.to_string())
 }
 
-async fn run(
-    gateway: Arc<Gateway>,
-    station: Station,
-    generation: i64,
-    session: Session,
-    mut stream: AggregatedMessageStream,
-) {
-    let shared = gateway.shared.clone();
-    let handle = SessionHandle {
-        station_id: station.id.clone(),
-        identity: station.endpoint.clone(),
-        generation,
-        session: session.clone(),
-        pending: Default::default(),
-        call_slot: Default::default(),
-        close: shared.shutdown.child_token(),
-    };
-    match gateway.registry.register(handle.clone()) {
+async fn run<S>(gateway: &Gateway, session: SessionHandle, mut ws: WebSocketStream<S>)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let shared = &gateway.shared;
+    match gateway.registry.register(Arc::clone(&session)) {
         Registered::Current { replaced } => {
             if let Some(old) = replaced {
-                tracing::info!(identity = %station.endpoint, "a new connection replaces the old one");
+                tracing::info!(identity = %session.identity, "a new connection replaces the old one");
                 old.close.cancel();
             }
         }
         Registered::Stale => {
-            tracing::info!(identity = %station.endpoint, "a newer connection won the race; closing this one");
-            let _ = session
-                .close(Some(CloseReason::from(CloseCode::Policy)))
-                .await;
+            tracing::info!(identity = %session.identity, "a newer connection won the race; closing this one");
+            close(&mut ws, CloseCode::Policy).await;
             return;
         }
     }
     shared.metrics.charger_connected();
-    tracing::info!(identity = %station.endpoint, generation, "charger connected");
+    tracing::info!(identity = %session.identity, generation = session.generation, "charger connected");
     let _ = gateway.events.send(GatewayEvent::Connected {
-        station_id: station.id.clone(),
+        station_id: session.station_id.clone(),
     });
     let ctx = HandlerContext {
         shared: shared.clone(),
-        station_id: station.id.clone(),
-        identity: station.endpoint.clone(),
+        station_id: session.station_id.clone(),
+        identity: session.identity.clone(),
         events: gateway.events.clone(),
     };
 
@@ -124,26 +127,32 @@ async fn run(
     let mut ping = tokio::time::interval_at(Instant::now() + ping_every, ping_every);
     let mut last_seen = Instant::now();
     let mut last_touch = Instant::now();
-    let mut session_out = session.clone();
 
     let ending = loop {
         tokio::select! {
-            () = handle.close.cancelled() => {
+            () = session.close.cancelled() => {
                 break if shared.shutdown.is_cancelled() { Ending::Shutdown } else { Ending::Replaced };
             }
-            message = stream.recv() => {
+            () = session.outbox_ready() => {
+                if let Some(text) = session.take_outbox() {
+                    if !send(&mut ws, &session.identity, text, dead_after).await {
+                        break Ending::NotReading;
+                    }
+                }
+            }
+            message = ws.next() => {
                 let message = match message {
                     None => break Ending::ClosedByCharger,
-                    Some(Err(e)) => break Ending::ProtocolError(close_code_for(&e), e.to_string()),
+                    Some(Err(e)) => break ending_for(e),
                     Some(Ok(message)) => message,
                 };
                 last_seen = Instant::now();
                 match message {
-                    AggregatedMessage::Text(text) => {
+                    Message::Text(text) => {
                         // Boxed: the handlers' futures (database calls) are large, and
                         // unboxed they would be part of this task for the connection's
                         // whole life; boxed they take memory only while a frame is served.
-                        let served = Box::pin(on_text(&ctx, &handle, &mut session_out, &text, dead_after)).await;
+                        let served = Box::pin(on_text(&ctx, &session, &mut ws, &text, dead_after)).await;
                         drop(text);
                         if !served {
                             break Ending::NotReading;
@@ -151,27 +160,25 @@ async fn run(
                         if last_touch.elapsed() >= LAST_MESSAGE_WRITE_EVERY {
                             last_touch = Instant::now();
                             // Boxed for the same reason as `on_text`.
-                            if let Err(e) = Box::pin(chargestations::touch_last_message(&shared.db, &station.id)).await {
-                                tracing::warn!(identity = %station.endpoint, error = %e, "could not record lastMessageAt");
+                            if let Err(e) = Box::pin(chargestations::touch_last_message(&shared.db, &session.station_id)).await {
+                                tracing::warn!(identity = %session.identity, error = %e, "could not record lastMessageAt");
                             }
                         }
                     }
-                    AggregatedMessage::Binary(bytes) => {
-                        tracing::warn!(identity = %station.endpoint, len = bytes.len(), "binary frame dropped: OCPP-J uses text frames");
+                    Message::Binary(bytes) => {
+                        tracing::warn!(identity = %session.identity, len = bytes.len(), "binary frame dropped: OCPP-J uses text frames");
                     }
-                    AggregatedMessage::Ping(bytes) => {
-                        let _ = session_out.pong(&bytes).await;
-                    }
-                    AggregatedMessage::Pong(_) => {}
-                    AggregatedMessage::Close(_) => break Ending::ClosedByCharger,
+                    // Pings are answered by tungstenite itself, on its next read or write.
+                    Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
+                    Message::Close(_) => break Ending::ClosedByCharger,
                 }
             }
             _ = ping.tick() => {
                 if last_seen.elapsed() >= dead_after {
                     break Ending::MissedPongs;
                 }
-                if session_out.ping(b"").await.is_err() {
-                    break Ending::ClosedByCharger;
+                if !write(&mut ws, Message::Ping(Vec::new()), dead_after).await {
+                    break Ending::NotReading;
                 }
             }
         }
@@ -179,41 +186,51 @@ async fn run(
 
     // Boxed: the clean-up's futures (the socket close, the database write) would
     // otherwise be part of this task for the connection's whole life.
-    Box::pin(clean_up(
-        &gateway, &station, generation, &handle, session, ending,
-    ))
-    .await;
+    Box::pin(clean_up(gateway, &session, ws, ending)).await;
+}
+
+/// Sends a close frame with `code`, waiting at most [`CLOSE_GRACE`] for room to write it.
+async fn close<S>(ws: &mut WebSocketStream<S>, code: CloseCode)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let frame = CloseFrame {
+        code,
+        reason: "".into(),
+    };
+    let _ = tokio::time::timeout(CLOSE_GRACE, ws.close(Some(frame))).await;
 }
 
 /// After the connection ended: unregister, fail our waiting CALLs, close the socket
 /// (bounded), and mark the station offline unless a newer connection took over.
-async fn clean_up(
+async fn clean_up<S>(
     gateway: &Gateway,
-    station: &Station,
-    generation: i64,
-    handle: &SessionHandle,
-    session: Session,
+    session: &Session,
+    mut ws: WebSocketStream<S>,
     ending: Ending,
-) {
+) where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     let shared = &gateway.shared;
+    let identity = session.identity.as_str();
     match &ending {
         Ending::ClosedByCharger => {
-            tracing::info!(identity = %station.endpoint, "charger closed the connection")
+            tracing::info!(identity, "charger closed the connection")
         }
         Ending::Replaced => {
-            tracing::info!(identity = %station.endpoint, "connection replaced by a newer one")
+            tracing::info!(identity, "connection replaced by a newer one")
         }
         Ending::Shutdown => {
-            tracing::info!(identity = %station.endpoint, "closing connection for shutdown")
+            tracing::info!(identity, "closing connection for shutdown")
         }
         Ending::MissedPongs => {
-            tracing::warn!(identity = %station.endpoint, "no answer to pings; marking offline")
+            tracing::warn!(identity, "no answer to pings; marking offline")
         }
         Ending::NotReading => {
-            tracing::warn!(identity = %station.endpoint, "charger stopped reading our answers; closing")
+            tracing::warn!(identity, "charger stopped reading; closing")
         }
         Ending::ProtocolError(_, e) => {
-            tracing::warn!(identity = %station.endpoint, error = %e, "WebSocket protocol error; closing")
+            tracing::warn!(identity, error = %e, "WebSocket protocol error; closing")
         }
     }
     let close_code = match ending {
@@ -222,61 +239,78 @@ async fn clean_up(
         Ending::Replaced => CloseCode::Policy,
         _ => CloseCode::Normal,
     };
-    gateway.registry.unregister(&station.id, generation);
-    handle.fail_all_pending();
+    gateway
+        .registry
+        .unregister(&session.station_id, session.generation);
+    session.fail_all_pending();
     shared.metrics.charger_disconnected();
     // Bounded: a charger that stopped reading leaves no room for the close frame.
-    let _ = tokio::time::timeout(
-        CLOSE_GRACE,
-        session.close(Some(CloseReason::from(close_code))),
-    )
-    .await;
+    close(&mut ws, close_code).await;
+    drop(ws);
     // Committed together with the other connections, boots and disconnections waiting.
     match shared
         .group_commit
-        .mark_disconnected(&station.id, generation, &shared.config.public_base_url)
+        .mark_disconnected(
+            &session.station_id,
+            session.generation,
+            &shared.config.public_base_url,
+        )
         .await
     {
         Ok(true) => {
             let _ = gateway.events.send(GatewayEvent::Disconnected {
-                station_id: station.id.clone(),
+                station_id: session.station_id.clone(),
             });
         }
         Ok(false) => {}
         Err(e) => {
-            tracing::error!(identity = %station.endpoint, error = %e, "could not record the disconnection")
+            tracing::error!(identity, error = %e, "could not record the disconnection")
         }
     }
 }
 
-/// Sends a frame's text; `false` when it could not be handed to the socket within
-/// `deadline` (the charger stopped reading), so the connection must end.
-async fn send(
-    session: &mut Session,
-    identity: &str,
-    message_id: &str,
-    text: String,
-    deadline: Duration,
-) -> bool {
-    tracing::debug!(identity, message_id, direction = "out", frame = %masked_text(&text), "ocpp frame");
-    match tokio::time::timeout(deadline, session.text(text)).await {
+/// Writes one message; `false` when it could not be written within `deadline` (the
+/// charger stopped reading), so the connection must end. A write to a connection that
+/// already failed counts as written: the next read ends the connection.
+async fn write<S>(ws: &mut WebSocketStream<S>, message: Message, deadline: Duration) -> bool
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    match tokio::time::timeout(deadline, ws.send(message)).await {
         Ok(Ok(())) => true,
-        Ok(Err(_)) => {
-            tracing::debug!(identity, "could not send: connection closed");
+        Ok(Err(e)) => {
+            tracing::debug!(error = %e, "could not send: connection closed");
             true
         }
         Err(_) => false,
     }
 }
 
+/// Sends a frame's text (see [`write`]).
+async fn send<S>(
+    ws: &mut WebSocketStream<S>,
+    identity: &str,
+    text: String,
+    deadline: Duration,
+) -> bool
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    tracing::debug!(identity, direction = "out", frame = %masked_text(&text), "ocpp frame");
+    write(ws, Message::Text(text), deadline).await
+}
+
 /// Handles one text frame; `false` when the connection must end (see [`send`]).
-async fn on_text(
+async fn on_text<S>(
     ctx: &HandlerContext,
-    handle: &SessionHandle,
-    session: &mut Session,
+    handle: &Session,
+    ws: &mut WebSocketStream<S>,
     text: &str,
     send_deadline: Duration,
-) -> bool {
+) -> bool
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     let identity = handle.identity.as_str();
     let shared = &ctx.shared;
     let station_id = handle.station_id.as_str();
@@ -321,14 +355,7 @@ async fn on_text(
                 Some(&call.action),
                 Some(started.elapsed()),
             );
-            return send(
-                session,
-                identity,
-                &call.message_id,
-                answer_text,
-                send_deadline,
-            )
-            .await;
+            return send(ws, identity, answer_text, send_deadline).await;
         }
         Ok(Frame::CallResult(result)) => {
             let pending = handle.take_pending(&result.message_id);
@@ -363,7 +390,6 @@ async fn on_text(
             tracing::warn!(identity, error = %e, "malformed frame");
             shared.metrics.inbound("unknown", "malformed");
             if let Some(answer) = answer {
-                let message_id = answer.message_id.clone();
                 let answer_text = Frame::CallError(answer).to_text();
                 if shared.config.message_log.is_enabled() {
                     shared.capture_frame(
@@ -375,7 +401,7 @@ async fn on_text(
                         None,
                     );
                 }
-                return send(session, identity, &message_id, answer_text, send_deadline).await;
+                return send(ws, identity, answer_text, send_deadline).await;
             }
         }
     }
@@ -386,7 +412,7 @@ async fn on_text(
 /// timed from it when the CALL is still awaited (a late answer has neither).
 fn capture_answer(
     ctx: &HandlerContext,
-    handle: &SessionHandle,
+    handle: &Session,
     text: &str,
     pending: Option<&PendingCall>,
 ) {

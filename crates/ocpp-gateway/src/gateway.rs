@@ -94,16 +94,6 @@ impl Gateway {
         };
         let message_id = new_message_id();
         let (tx, rx) = oneshot::channel();
-        if let Ok(mut pending) = handle.pending.lock() {
-            pending.insert(
-                message_id.clone(),
-                PendingCall {
-                    responder: tx,
-                    action: action.to_owned(),
-                    sent_at: std::time::Instant::now(),
-                },
-            );
-        }
         let frame = Frame::Call(Call {
             message_id: message_id.clone(),
             action: action.to_owned(),
@@ -119,22 +109,17 @@ impl Gateway {
             Some(action),
             None,
         );
-        let mut session = handle.session.clone();
-        // Bounded: a charger that stopped reading must not hold the call (and its queue).
-        match tokio::time::timeout(timeout, session.text(text)).await {
-            Ok(Ok(())) => {}
-            Ok(Err(_)) => {
-                handle.take_pending(&message_id);
-                metrics.outbound(action, "disconnected", None);
-                return Err(CallFailure::Disconnected);
-            }
-            Err(_) => {
-                handle.take_pending(&message_id);
-                tracing::warn!(identity = %handle.identity, action, message_id, "ocpp call could not be sent: the charger is not reading");
-                metrics.outbound(action, "timeout", None);
-                return Err(CallFailure::Timeout(timeout_ms));
-            }
-        }
+        // The connection task writes it; a charger that stopped reading makes that task
+        // end the connection, which fails this call as `Disconnected`.
+        handle.send_call(
+            message_id.clone(),
+            PendingCall {
+                responder: tx,
+                action: action.to_owned(),
+                sent_at: std::time::Instant::now(),
+            },
+            text,
+        );
         let sent = std::time::Instant::now();
         let result = match tokio::time::timeout(timeout, rx).await {
             Ok(Ok(answer)) => answer,

@@ -1,6 +1,7 @@
 //! The charger side of csms: the OCPP 1.6J WebSocket gateway.
 //!
-//! Handshake (`upgrade`), one task per connection (`connection`), the session registry
+//! The listener with its TLS (`listener`), the handshake (`upgrade`), one task per
+//! connection (`connection`), the session registry
 //! (`registry`), inbound handlers with one file per action (`handlers`), and the
 //! outbound `Gateway` handle with one CALL in flight per charger (`gateway`), and the
 //! capture of every frame for the message log, written in batches off the connection
@@ -13,6 +14,7 @@ mod connection;
 mod error;
 mod gateway;
 pub mod handlers;
+mod listener;
 pub mod message_log;
 mod metrics;
 mod registry;
@@ -20,7 +22,6 @@ mod upgrade;
 
 use std::sync::Arc;
 
-use actix_web::web;
 use model::group_commit::{self, GroupCommit};
 use model::Db;
 use tokio::sync::broadcast;
@@ -29,8 +30,9 @@ use tokio_util::sync::CancellationToken;
 pub use config::GatewayConfig;
 pub use error::CallFailure;
 pub use gateway::{Gateway, GatewayEvent};
+pub use listener::{common_name, REQUEST_TIMEOUT};
 pub use metrics::{Metrics, MetricsError};
-pub use upgrade::{identity_from_path, VerifiedClientCertificate, SUBPROTOCOL};
+pub use upgrade::{identity_from_path, VerifiedClientCertificate, MAX_HEAD_BYTES, SUBPROTOCOL};
 
 /// State shared by the handshake, every connection task and the `Gateway` handle.
 pub(crate) struct Shared {
@@ -72,11 +74,5 @@ impl Gateway {
     /// The process's metrics registry.
     pub fn metrics(&self) -> &Metrics {
         &self.shared.metrics
-    }
-
-    /// Registers the charger WebSocket route (every path) on an actix app.
-    pub fn configure(&self, cfg: &mut web::ServiceConfig) {
-        cfg.app_data(web::Data::new(self.clone()))
-            .default_service(web::get().to(upgrade::handle_upgrade));
     }
 }

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, Notify};
 use tokio_util::sync::CancellationToken;
 
 use crate::CallFailure;
@@ -25,22 +25,71 @@ pub struct PendingCall {
     pub sent_at: std::time::Instant,
 }
 
-/// The outbound side of one live connection, shared by the connection task and callers.
-#[derive(Clone)]
-pub struct SessionHandle {
+/// The outbound side of one live connection, shared by the connection task (which owns
+/// the socket) and callers sending CALLs. One allocation per connection: the registry,
+/// the task and callers hold it by `Arc`.
+pub struct Session {
     pub station_id: String,
     pub identity: String,
     pub generation: i64,
-    pub session: actix_ws::Session,
+    /// Our CALL waiting to be written by the connection task (at most one: see
+    /// `call_slot`), with `outbox_ready` signalled when it is put there.
+    outbox: Mutex<Option<String>>,
+    outbox_ready: Notify,
     /// Our CALLs awaiting an answer, by message id (at most one at a time).
-    pub pending: Arc<Mutex<HashMap<String, PendingCall>>>,
+    pending: Mutex<HashMap<String, PendingCall>>,
     /// Held while one of our CALLs is outstanding: one CALL in flight per charger.
-    pub call_slot: Arc<tokio::sync::Mutex<()>>,
+    pub call_slot: tokio::sync::Mutex<()>,
     /// Cancelled to make the connection task close the socket.
     pub close: CancellationToken,
 }
 
-impl SessionHandle {
+/// A live connection as the registry and callers hold it.
+pub type SessionHandle = Arc<Session>;
+
+impl Session {
+    /// A connection of `station_id`'s charger, closed when `close` is cancelled.
+    pub fn new(
+        station_id: String,
+        identity: String,
+        generation: i64,
+        close: CancellationToken,
+    ) -> SessionHandle {
+        Arc::new(Session {
+            station_id,
+            identity,
+            generation,
+            outbox: Mutex::new(None),
+            outbox_ready: Notify::new(),
+            pending: Mutex::new(HashMap::new()),
+            call_slot: tokio::sync::Mutex::new(()),
+            close,
+        })
+    }
+
+    /// Registers `call` as awaiting the answer to `message_id` and hands its frame to the
+    /// connection task to write.
+    pub fn send_call(&self, message_id: String, call: PendingCall, text: String) {
+        if let Ok(mut pending) = self.pending.lock() {
+            pending.insert(message_id, call);
+        }
+        if let Ok(mut outbox) = self.outbox.lock() {
+            *outbox = Some(text);
+        }
+        self.outbox_ready.notify_one();
+    }
+
+    /// Resolves when a CALL was put in the outbox (a signal given while nobody waited is
+    /// kept for the next wait).
+    pub async fn outbox_ready(&self) {
+        self.outbox_ready.notified().await;
+    }
+
+    /// Takes the CALL waiting to be written, if any.
+    pub fn take_outbox(&self) -> Option<String> {
+        self.outbox.lock().ok()?.take()
+    }
+
     /// Takes the waiter for `message_id`, if one is waiting.
     pub fn take_pending(&self, message_id: &str) -> Option<PendingCall> {
         self.pending
@@ -49,11 +98,13 @@ impl SessionHandle {
             .unwrap_or(None)
     }
 
-    /// Fails every waiter with `Disconnected` (dropping the senders does that).
+    /// Fails every waiter with `Disconnected` (dropping the senders does that) and drops
+    /// an unwritten CALL.
     pub fn fail_all_pending(&self) {
         if let Ok(mut pending) = self.pending.lock() {
             pending.clear();
         }
+        self.take_outbox();
     }
 }
 
