@@ -46,17 +46,20 @@ pub(crate) async fn wake(dispatcher: &Dispatcher, station_id: &str) {
 }
 
 enum Step {
-    /// A command finished: pause for the gap, then look again.
-    Worked,
+    /// A command finished: pause for the gap, then look again — if others were queued
+    /// behind it (`more_queued`) or a wake-up came meanwhile (see [`stop_unless_woken`]).
+    Worked { more_queued: bool },
     /// Something is queued but cannot go yet (offline, or held): wait for a nudge.
     Wait,
     /// Nothing queued.
     Empty,
 }
 
+/// One look at the station's queue (one statement) and, when a command may go, its
+/// execution.
 async fn step(dispatcher: &Dispatcher, station_id: &str) -> Result<Step, DispatchError> {
     let db = dispatcher.db();
-    let Some(station) = model::chargestations::find(db, station_id).await? else {
+    let Some(queue) = model::actions::queue_head(db, station_id).await? else {
         model::actions::cancel_queued(
             db,
             station_id,
@@ -65,25 +68,44 @@ async fn step(dispatcher: &Dispatcher, station_id: &str) -> Result<Step, Dispatc
         .await?;
         return Ok(Step::Empty);
     };
-    let Some(action) = model::actions::next_queued(db, &station.id, station.queue_held).await?
-    else {
-        return Ok(
-            if station.queue_held && model::actions::has_queued(db, &station.id).await? {
-                Step::Wait
-            } else {
-                Step::Empty
-            },
-        );
+    let Some(action) = queue.next else {
+        // Queued but held after `RebootRequired` (not a reset): wait for the boot.
+        return Ok(if queue.queued > 0 {
+            Step::Wait
+        } else {
+            Step::Empty
+        });
     };
     // Only the instance holding the connection sends, and only when no command of the
     // station is on the wire anywhere (single flight across instances).
-    if !dispatcher.gateway().is_connected(&station.id)
-        || model::actions::has_in_flight(db, &station.id).await?
-    {
+    if !dispatcher.gateway().is_connected(station_id) || queue.in_flight {
         return Ok(Step::Wait);
     }
     commands::run(dispatcher, action).await?;
-    Ok(Step::Worked)
+    Ok(Step::Worked {
+        more_queued: queue.queued > 1,
+    })
+}
+
+/// Ends the worker (returns `true`) unless a wake-up came since its last look at the
+/// queue.
+///
+/// Every enqueue is followed by a wake-up, under the workers' lock taken here: one
+/// before this point left a permit and the worker looks again; one after it finds no
+/// worker and starts a new one. So an action queued since the last look (which saw
+/// nothing else queued) never waits without a worker, and no statement is needed to
+/// make sure.
+async fn stop_unless_woken(dispatcher: &Dispatcher, station_id: &str, notify: &Notify) -> bool {
+    let mut workers = dispatcher.inner.queues.workers.lock().await;
+    let woken = tokio::select! {
+        biased;
+        () = notify.notified() => true,
+        () = std::future::ready(()) => false,
+    };
+    if !woken {
+        workers.remove(station_id);
+    }
+    !woken
 }
 
 async fn run(dispatcher: Dispatcher, station_id: String, notify: Arc<Notify>) {
@@ -101,10 +123,13 @@ async fn run(dispatcher: Dispatcher, station_id: String, notify: Arc<Notify>) {
             result = step(&dispatcher, &station_id) => result,
         };
         match result {
-            Ok(Step::Worked) => {
+            Ok(Step::Worked { more_queued }) => {
                 tokio::select! {
                     () = shutdown.cancelled() => return,
                     () = tokio::time::sleep(gap) => {}
+                }
+                if !more_queued && stop_unless_woken(&dispatcher, &station_id, &notify).await {
+                    return;
                 }
             }
             Ok(Step::Wait) => {
@@ -114,14 +139,8 @@ async fn run(dispatcher: Dispatcher, station_id: String, notify: Arc<Notify>) {
                 }
             }
             Ok(Step::Empty) => {
-                let mut workers = dispatcher.inner.queues.workers.lock().await;
-                match model::actions::has_queued(dispatcher.db(), &station_id).await {
-                    Ok(false) => {
-                        workers.remove(&station_id);
-                        return;
-                    }
-                    Ok(true) => {}
-                    Err(e) => tracing::warn!(station_id, error = %e, "queue check failed"),
+                if stop_unless_woken(&dispatcher, &station_id, &notify).await {
+                    return;
                 }
             }
             Err(e) => {

@@ -7,8 +7,8 @@
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, FromQueryResult, QueryFilter,
+    QuerySelect, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -242,57 +242,112 @@ pub struct NewAction {
     pub meta_data: Option<Value>,
 }
 
+/// The facts [`enqueue`] decides on, in one statement: `$1` the station, `$2` the
+/// `done` queue state. How many of its actions are unfinished, and its last action's
+/// `seq` and `createdAt`.
+const QUEUE_TAIL: &str = "SELECT \
+     (SELECT COUNT(*) FROM actions WHERE chargestation_id = $1 AND queue_state <> $2) AS depth, \
+     (SELECT seq FROM actions WHERE chargestation_id = $1 ORDER BY seq DESC LIMIT 1) AS last_seq, \
+     (SELECT created_at FROM actions WHERE chargestation_id = $1 ORDER BY seq DESC LIMIT 1) \
+     AS last_created_at";
+
+/// Inserts an action (`$8` its `createdAt` and `updatedAt`) unless an action of its
+/// station (`$4`) was queued after the one whose `seq` is `$9` (0: none), returning the
+/// row: the insert of [`enqueue`], guarded so that what it read still holds.
+const INSERT_IF_TAIL_UNCHANGED: &str = "INSERT INTO actions \
+     (id, type, status, chargestation_id, data, meta_data, queue_state, created_at, updated_at) \
+     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $8 \
+     WHERE NOT EXISTS (SELECT 1 FROM actions WHERE chargestation_id = $4 AND seq > $9) \
+     RETURNING *";
+
 /// Queues an action unless the station already has `max_queue` unfinished ones.
+///
+/// Two statements: one read of the station's queue depth and last action, and one
+/// insert that only happens while no other action of the station was queued since that
+/// read (`RETURNING` the row); when one was, both are tried again. So the depth check
+/// holds and the queue order (`seq`) is also the `createdAt` order without a
+/// transaction on SQLite, whose single connection may run other statements between the
+/// two. On PostgreSQL both run in a transaction holding the station's advisory lock,
+/// one enqueue of a station at a time.
 ///
 /// # Errors
 /// [`ModelError::QueueFull`], or a database failure.
 pub async fn enqueue(db: &Db, new: NewAction, max_queue: u64) -> ModelResult<Action> {
+    if !db.is_postgres() {
+        return enqueue_on(db.conn(), db, &new, max_queue).await;
+    }
     let txn = db.conn().begin().await?;
-    if db.is_postgres() {
-        // One station's commands are queued one transaction at a time, so the depth
-        // check holds and the queue order (`seq`) is also the `createdAt` order.
-        // SQLite has a single writer already.
-        txn.execute(sea_orm::Statement::from_sql_and_values(
-            sea_orm::DbBackend::Postgres,
-            "SELECT pg_advisory_xact_lock(hashtext($1))",
-            [format!("csms.actions:{}", new.chargestation_id).into()],
+    txn.execute(sea_orm::Statement::from_sql_and_values(
+        sea_orm::DbBackend::Postgres,
+        "SELECT pg_advisory_xact_lock(hashtext($1))",
+        [format!("csms.actions:{}", new.chargestation_id).into()],
+    ))
+    .await?;
+    let action = enqueue_on(&txn, db, &new, max_queue).await?;
+    txn.commit().await?;
+    Ok(action)
+}
+
+/// [`enqueue`]'s read and guarded insert on `conn`, repeated until the insert happens.
+async fn enqueue_on<C: ConnectionTrait>(
+    conn: &C,
+    db: &Db,
+    new: &NewAction,
+    max_queue: u64,
+) -> ModelResult<Action> {
+    loop {
+        let tail = conn
+            .query_one(sea_orm::Statement::from_sql_and_values(
+                conn.get_database_backend(),
+                QUEUE_TAIL,
+                [new.chargestation_id.clone().into(), DONE.into()],
+            ))
+            .await?
+            .ok_or_else(|| ModelError::Corrupt("the queue read returned no row".into()))?;
+        let depth: i64 = tail.try_get("", "depth")?;
+        if u64::try_from(depth).unwrap_or(0) >= max_queue {
+            return Err(ModelError::QueueFull(format!(
+                "the chargestation already has {depth} commands waiting (limit {max_queue}); retry when they have finished"
+            )));
+        }
+        let last_seq: Option<i64> = tail.try_get("", "last_seq")?;
+        let last_created_at: Option<i64> = tail.try_get("", "last_created_at")?;
+        // `createdAt` never goes backwards along the queue, whatever the clock does.
+        let now = last_created_at.map_or(db.now_ms(), |last| db.now_ms().max(last));
+        if let Some(action) = insert_if_tail_unchanged(conn, new, now, last_seq).await? {
+            return Ok(action);
+        }
+    }
+}
+
+/// Inserts `new` as queued at `now`, unless an action of its station was inserted after
+/// the one with `seq` `last_seq` (`None`: after none); returns the stored action.
+async fn insert_if_tail_unchanged<C: ConnectionTrait>(
+    conn: &C,
+    new: &NewAction,
+    now: i64,
+    last_seq: Option<i64>,
+) -> ModelResult<Option<Action>> {
+    let inserted = conn
+        .query_one(sea_orm::Statement::from_sql_and_values(
+            conn.get_database_backend(),
+            INSERT_IF_TAIL_UNCHANGED,
+            [
+                ObjectId::new_at(now).into_string().into(),
+                new.action_type.clone().into(),
+                ActionStatus::Requested.as_str().into(),
+                new.chargestation_id.clone().into(),
+                new.data.to_string().into(),
+                new.meta_data.as_ref().map(Value::to_string).into(),
+                QUEUED.into(),
+                now.into(),
+                last_seq.unwrap_or(0).into(),
+            ],
         ))
         .await?;
-    }
-    let depth = Entity::find()
-        .filter(Column::ChargestationId.eq(new.chargestation_id.clone()))
-        .filter(Column::QueueState.ne(DONE))
-        .count(&txn)
-        .await?;
-    if depth >= max_queue {
-        return Err(ModelError::QueueFull(format!(
-            "the chargestation already has {depth} commands waiting (limit {max_queue}); retry when they have finished"
-        )));
-    }
-    let last = Entity::find()
-        .filter(Column::ChargestationId.eq(new.chargestation_id.clone()))
-        .order_by_desc(Column::Seq)
-        .one(&txn)
-        .await?;
-    let now = last.map_or(db.now_ms(), |last| db.now_ms().max(last.created_at));
-    let inserted = action::ActiveModel {
-        id: Set(ObjectId::new_at(now).into_string()),
-        r#type: Set(new.action_type),
-        status: Set(ActionStatus::Requested.as_str().into()),
-        chargestation_id: Set(new.chargestation_id),
-        data: Set(new.data.to_string()),
-        wire_data: Set(None),
-        response_data: Set(None),
-        meta_data: Set(new.meta_data.map(|m| m.to_string())),
-        queue_state: Set(QUEUED.into()),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    txn.commit().await?;
-    inserted.try_into()
+    inserted
+        .map(|row| action::Model::from_query_result(&row, "")?.try_into())
+        .transpose()
 }
 
 /// One action by `_id`.
@@ -347,41 +402,63 @@ pub async fn list(db: &Db, filter: &ListFilter, page: &Page) -> ModelResult<(Vec
     Ok((items, total))
 }
 
-/// The oldest queued action of a station; with `only_resets`, the oldest queued reset
-/// (a queue held after `RebootRequired` lets only a reset through).
-///
-/// # Errors
-/// On database failure.
-pub async fn next_queued(
-    db: &Db,
-    station_id: &str,
-    only_resets: bool,
-) -> ModelResult<Option<Action>> {
-    let mut query = Entity::find()
-        .filter(Column::ChargestationId.eq(station_id))
-        .filter(Column::QueueState.eq(QUEUED));
-    if only_resets {
-        query = query.filter(Column::Type.eq(types::RESET));
-    }
-    query
-        .order_by_asc(Column::Seq)
-        .one(db.conn())
-        .await?
-        .map(Action::try_from)
-        .transpose()
+/// What a station's queue worker decides its next step on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueHead {
+    /// The action that may go next: the oldest queued one, or while the queue is held
+    /// after `RebootRequired`, the oldest queued reset.
+    pub next: Option<Action>,
+    /// How many actions are queued (not yet sent), `next` included.
+    pub queued: u64,
+    /// Whether a command of the station is on the wire, from any instance.
+    pub in_flight: bool,
 }
 
-/// Whether a station has any queued (not yet sent) action.
+/// The station (`$1`) and its queue in one row: `$2` queued, `$3` in flight, `$4` the
+/// reset type; the next action's columns are `NULL` when none may go.
+const QUEUE_HEAD: &str = "SELECT \
+     (SELECT COUNT(*) FROM actions q WHERE q.chargestation_id = s.id AND q.queue_state = $2) \
+     AS queued, \
+     EXISTS (SELECT 1 FROM actions f WHERE f.chargestation_id = s.id AND f.queue_state = $3) \
+     AS in_flight, \
+     a.* \
+     FROM chargestations s \
+     LEFT JOIN actions a ON a.seq = (SELECT n.seq FROM actions n \
+         WHERE n.chargestation_id = s.id AND n.queue_state = $2 \
+         AND (NOT s.queue_held OR n.type = $4) ORDER BY n.seq LIMIT 1) \
+     WHERE s.id = $1";
+
+/// A station's queue head in one statement, or `None` when the station does not exist
+/// (it was deleted).
 ///
 /// # Errors
 /// On database failure.
-pub async fn has_queued(db: &Db, station_id: &str) -> ModelResult<bool> {
-    Ok(Entity::find()
-        .filter(Column::ChargestationId.eq(station_id))
-        .filter(Column::QueueState.eq(QUEUED))
-        .count(db.conn())
+pub async fn queue_head(db: &Db, station_id: &str) -> ModelResult<Option<QueueHead>> {
+    let Some(row) = db
+        .conn()
+        .query_one(sea_orm::Statement::from_sql_and_values(
+            db.conn().get_database_backend(),
+            QUEUE_HEAD,
+            [
+                station_id.into(),
+                QUEUED.into(),
+                IN_FLIGHT.into(),
+                types::RESET.into(),
+            ],
+        ))
         .await?
-        > 0)
+    else {
+        return Ok(None);
+    };
+    let next = match row.try_get::<Option<i64>>("", "seq")? {
+        Some(_) => Some(action::Model::from_query_result(&row, "")?.try_into()?),
+        None => None,
+    };
+    Ok(Some(QueueHead {
+        next,
+        queued: u64::try_from(row.try_get::<i64>("", "queued")?).unwrap_or(0),
+        in_flight: row.try_get("", "in_flight")?,
+    }))
 }
 
 /// Stations that have queued actions (to resume their queues at start-up).
@@ -531,19 +608,6 @@ pub async fn fail_interrupted(db: &Db, live: &[String]) -> ModelResult<Vec<Strin
     Ok(stations)
 }
 
-/// Whether a command of this station is on the wire (from any instance).
-///
-/// # Errors
-/// On database failure.
-pub async fn has_in_flight(db: &Db, station_id: &str) -> ModelResult<bool> {
-    Ok(Entity::find()
-        .filter(Column::ChargestationId.eq(station_id))
-        .filter(Column::QueueState.eq(IN_FLIGHT))
-        .count(db.conn())
-        .await?
-        > 0)
-}
-
 /// Ends every queued (never sent) action of a station `failed` with
 /// `error: "Cancelled"`, emitting only the outcome event. Returns how many.
 ///
@@ -585,4 +649,216 @@ pub async fn set_queue_held<C: ConnectionTrait>(
         .exec(conn)
         .await?;
     Ok(())
+}
+
+/// Queueing and the queue head against a real database ([`crate::test_db`]).
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chargestations::{self, NewChargestation};
+    use crate::test_db::{TestDb, T0};
+
+    async fn station(t: &TestDb, endpoint: &str) -> String {
+        chargestations::create(
+            &t.db,
+            NewChargestation {
+                endpoint: endpoint.to_owned(),
+                ..NewChargestation::default()
+            },
+        )
+        .await
+        .unwrap()
+        .0
+        .id
+    }
+
+    fn command(station: &str, action_type: &str, n: u32) -> NewAction {
+        NewAction {
+            action_type: action_type.to_owned(),
+            chargestation_id: station.to_owned(),
+            data: json!({"n": n}),
+            meta_data: (n == 0).then(|| json!({"by": "test"})),
+        }
+    }
+
+    async fn head(t: &TestDb, station: &str) -> QueueHead {
+        queue_head(&t.db, station).await.unwrap().unwrap()
+    }
+
+    #[tokio::test]
+    async fn enqueue_keeps_the_queue_order_in_created_at_and_refuses_past_the_limit() {
+        let t = TestDb::new().await;
+        let a = station(&t, "A").await;
+        let b = station(&t, "B").await;
+        // The first action is stamped 5 s ahead (a clock that went back since).
+        t.clock.advance_ms(5000);
+        let first = enqueue(&t.db, command(&a, types::RESET, 0), 2)
+            .await
+            .unwrap();
+        t.clock.advance_ms(-5000);
+        let second = enqueue(&t.db, command(&a, types::RESET, 1), 2)
+            .await
+            .unwrap();
+        let other = enqueue(&t.db, command(&b, types::RESET, 2), 2)
+            .await
+            .unwrap();
+        assert_eq!((first.created_at, first.updated_at), (T0 + 5000, T0 + 5000));
+        assert_eq!(
+            (second.created_at, second.updated_at),
+            (T0 + 5000, T0 + 5000)
+        );
+        assert_eq!(
+            other.created_at, T0,
+            "another station's queue has its own clock"
+        );
+        assert!(first.seq < second.seq && second.seq < other.seq);
+        assert_eq!(
+            second,
+            get(&t.db, &second.id).await.unwrap(),
+            "the stored row"
+        );
+        assert_eq!(
+            (first.status, first.queue_state.as_str()),
+            (ActionStatus::Requested, QUEUED)
+        );
+        assert_eq!(first.meta_data, Some(json!({"by": "test"})));
+        assert_eq!(second.meta_data, None);
+        assert_eq!(second.data, json!({"n": 1}));
+
+        match enqueue(&t.db, command(&a, types::RESET, 3), 2).await {
+            Err(ModelError::QueueFull(message)) => {
+                assert!(message.contains("already has 2 commands"), "{message}");
+            }
+            other => panic!("expected QueueFull, got {other:?}"),
+        }
+        // A finished action makes room again.
+        finish(
+            &t.db,
+            &first.id,
+            ActionStatus::Completed,
+            json!({}),
+            nothing_else,
+        )
+        .await
+        .unwrap();
+        enqueue(&t.db, command(&a, types::RESET, 4), 2)
+            .await
+            .unwrap();
+        t.done().await;
+    }
+
+    #[tokio::test]
+    async fn the_insert_of_enqueue_does_not_happen_once_the_station_queued_something_since_its_read(
+    ) {
+        let t = TestDb::new().await;
+        let a = station(&t, "A").await;
+        let b = station(&t, "B").await;
+        let queued = enqueue(&t.db, command(&a, types::RESET, 0), 10)
+            .await
+            .unwrap();
+        // Read before `queued` was inserted: stale.
+        let stale = insert_if_tail_unchanged(t.db.conn(), &command(&a, types::RESET, 1), T0, None)
+            .await
+            .unwrap();
+        assert_eq!(stale, None);
+        // Another station's queue does not count.
+        let elsewhere =
+            insert_if_tail_unchanged(t.db.conn(), &command(&b, types::RESET, 2), T0, None)
+                .await
+                .unwrap();
+        assert!(elsewhere.is_some());
+        let fresh = insert_if_tail_unchanged(
+            t.db.conn(),
+            &command(&a, types::RESET, 3),
+            T0,
+            Some(queued.seq),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        assert!(fresh.seq > queued.seq);
+        let (listed, total) = list(
+            &t.db,
+            &ListFilter {
+                chargestation_id: Some(a.clone()),
+                ..ListFilter::default()
+            },
+            &Page::default(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(total, 2, "{listed:?}");
+        t.done().await;
+    }
+
+    #[tokio::test]
+    async fn the_queue_head_is_the_next_action_that_may_go_with_what_is_queued_and_on_the_wire() {
+        let t = TestDb::new().await;
+        assert_eq!(queue_head(&t.db, "no-such-station").await.unwrap(), None);
+        let a = station(&t, "A").await;
+        let b = station(&t, "B").await;
+        let empty = QueueHead {
+            next: None,
+            queued: 0,
+            in_flight: false,
+        };
+        assert_eq!(head(&t, &a).await, empty);
+
+        let change = enqueue(&t.db, command(&a, types::UPDATE_CONFIGURATION, 0), 10)
+            .await
+            .unwrap();
+        let reset = enqueue(&t.db, command(&a, types::RESET, 1), 10)
+            .await
+            .unwrap();
+        enqueue(&t.db, command(&b, types::RESET, 2), 10)
+            .await
+            .unwrap();
+        let first = head(&t, &a).await;
+        assert_eq!(first.next.as_ref(), Some(&change), "the oldest goes first");
+        assert_eq!((first.queued, first.in_flight), (2, false));
+
+        mark_sent(&t.db, &change.id, "instance-1").await.unwrap();
+        let sent = head(&t, &a).await;
+        assert_eq!(sent.next.map(|n| n.id), Some(reset.id.clone()));
+        assert_eq!((sent.queued, sent.in_flight), (1, true));
+
+        // Held after `RebootRequired`: only a reset may go, even behind a later change.
+        finish(
+            &t.db,
+            &change.id,
+            ActionStatus::Completed,
+            json!({}),
+            nothing_else,
+        )
+        .await
+        .unwrap();
+        set_queue_held(t.db.conn(), &a, true).await.unwrap();
+        let later = enqueue(&t.db, command(&a, types::UPDATE_CONFIGURATION, 3), 10)
+            .await
+            .unwrap();
+        let held = head(&t, &a).await;
+        assert_eq!(held.next.map(|n| n.id), Some(reset.id.clone()));
+        assert_eq!((held.queued, held.in_flight), (2, false));
+        finish(
+            &t.db,
+            &reset.id,
+            ActionStatus::Completed,
+            json!({}),
+            nothing_else,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            head(&t, &a).await,
+            QueueHead {
+                next: None,
+                queued: 1,
+                in_flight: false,
+            },
+            "queued, but nothing may go while held"
+        );
+        set_queue_held(t.db.conn(), &a, false).await.unwrap();
+        assert_eq!(head(&t, &a).await.next.map(|n| n.id), Some(later.id));
+        t.done().await;
+    }
 }

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryTrait, Set, TransactionTrait,
+    QuerySelect, QueryTrait, Set, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -505,15 +505,29 @@ pub async fn set_password<C: ConnectionTrait>(
     id: &str,
     password: &str,
 ) -> ModelResult<()> {
-    let current = Entity::find_by_id(id.to_owned())
-        .one(conn)
-        .await?
-        .ok_or(ModelError::NotFound("chargestation"))?;
-    let mut model = current.into_active_model();
-    model.password_hash = Set(Some(hash_password(password)));
-    model.security_type = Set(SecurityType::BasicAuth.as_str().to_owned());
-    model.updated_at = Set(now_ms);
-    model.update(conn).await?;
+    let update = Entity::update_many()
+        .col_expr(Column::PasswordHash, Expr::value(hash_password(password)))
+        .col_expr(
+            Column::SecurityType,
+            Expr::value(SecurityType::BasicAuth.as_str()),
+        )
+        .col_expr(Column::UpdatedAt, Expr::value(now_ms));
+    update_one(conn, update, id).await
+}
+
+/// Applies `update` to station `id` in one statement, without reading it back.
+///
+/// # Errors
+/// `NotFound` when there is no such station, or a database failure.
+async fn update_one<C: ConnectionTrait>(
+    conn: &C,
+    update: sea_orm::UpdateMany<Entity>,
+    id: &str,
+) -> ModelResult<()> {
+    let result = update.filter(Column::Id.eq(id)).exec(conn).await?;
+    if result.rows_affected == 0 {
+        return Err(ModelError::NotFound("chargestation"));
+    }
     Ok(())
 }
 
@@ -1072,6 +1086,8 @@ pub async fn touch_last_message(db: &Db, id: &str) -> ModelResult<()> {
 /// otherwise the reported keys are updated or added (named keys, a verification read).
 /// Write-only values are stored masked.
 ///
+/// One `UPDATE` for a full upload; otherwise a read of the current snapshot first.
+///
 /// # Errors
 /// `NotFound` or a database failure.
 pub async fn store_configuration<C: ConnectionTrait>(
@@ -1081,15 +1097,17 @@ pub async fn store_configuration<C: ConnectionTrait>(
     reported: &[ReportedKey],
     replace: bool,
 ) -> ModelResult<()> {
-    let current = Entity::find_by_id(id.to_owned())
-        .one(conn)
-        .await?
-        .ok_or(ModelError::NotFound("chargestation"))?;
     let mut snapshot: Vec<ReportedKey> = if replace {
         Vec::new()
     } else {
+        let current: Option<String> = Entity::find_by_id(id.to_owned())
+            .select_only()
+            .column(Column::Configuration)
+            .into_tuple()
+            .one(conn)
+            .await?
+            .ok_or(ModelError::NotFound("chargestation"))?;
         current
-            .configuration
             .as_deref()
             .map(serde_json::from_str)
             .transpose()?
@@ -1106,9 +1124,106 @@ pub async fn store_configuration<C: ConnectionTrait>(
             None => snapshot.push(key),
         }
     }
-    let mut model = current.into_active_model();
-    model.configuration = Set(Some(serde_json::to_string(&snapshot)?));
-    model.updated_at = Set(now_ms);
-    model.update(conn).await?;
-    Ok(())
+    let update = Entity::update_many()
+        .col_expr(
+            Column::Configuration,
+            Expr::value(serde_json::to_string(&snapshot)?),
+        )
+        .col_expr(Column::UpdatedAt, Expr::value(now_ms));
+    update_one(conn, update, id).await
+}
+
+/// Writes of the dispatcher's outcomes against a real database ([`crate::test_db`]).
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_db::{TestDb, T0};
+
+    fn key(key: &str, value: &str) -> ReportedKey {
+        ReportedKey {
+            key: key.to_owned(),
+            readonly: false,
+            value: Some(value.to_owned()),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_stored_configuration_merges_named_keys_and_a_full_upload_replaces_it() {
+        let t = TestDb::new().await;
+        let (station, _) = create(
+            &t.db,
+            NewChargestation {
+                endpoint: "CP1".into(),
+                ..NewChargestation::default()
+            },
+        )
+        .await
+        .unwrap();
+        let upload = [
+            key("HeartbeatInterval", "900"),
+            key("AuthorizationKey", "s3cr3t"),
+        ];
+        store_configuration(t.db.conn(), T0 + 1, &station.id, &upload, true)
+            .await
+            .unwrap();
+        let read_back = [key("HeartbeatInterval", "901"), key("VendorKey", "x")];
+        store_configuration(t.db.conn(), T0 + 2, &station.id, &read_back, false)
+            .await
+            .unwrap();
+        let stored = get(&t.db, &station.id).await.unwrap();
+        let masked_key = key("AuthorizationKey", masked("AuthorizationKey", "s3cr3t"));
+        assert_eq!(
+            stored.configuration,
+            Some(vec![
+                key("HeartbeatInterval", "901"),
+                masked_key,
+                key("VendorKey", "x"),
+            ]),
+            "updated in place, new keys appended, write-only values masked"
+        );
+        assert_eq!(stored.updated_at, T0 + 2);
+
+        store_configuration(t.db.conn(), T0 + 3, &station.id, &[key("A", "1")], true)
+            .await
+            .unwrap();
+        let stored = get(&t.db, &station.id).await.unwrap();
+        assert_eq!(stored.configuration, Some(vec![key("A", "1")]));
+        assert_eq!(stored.updated_at, T0 + 3);
+
+        for replace in [true, false] {
+            assert!(matches!(
+                store_configuration(t.db.conn(), T0, "no-such-station", &upload, replace).await,
+                Err(ModelError::NotFound("chargestation"))
+            ));
+        }
+        t.done().await;
+    }
+
+    #[tokio::test]
+    async fn a_new_password_switches_the_station_to_basic_auth() {
+        let t = TestDb::new().await;
+        let (station, _) = create(
+            &t.db,
+            NewChargestation {
+                endpoint: "CP1".into(),
+                ..NewChargestation::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(station.security_type, SecurityType::None);
+        set_password(t.db.conn(), T0 + 7, &station.id, "a-long-enough-key")
+            .await
+            .unwrap();
+        let stored = get(&t.db, &station.id).await.unwrap();
+        assert_eq!(stored.security_type, SecurityType::BasicAuth);
+        assert!(stored.password_matches("a-long-enough-key"));
+        assert!(!stored.password_matches("another-long-key"));
+        assert_eq!(stored.updated_at, T0 + 7);
+        assert!(matches!(
+            set_password(t.db.conn(), T0, "no-such-station", "a-long-enough-key").await,
+            Err(ModelError::NotFound("chargestation"))
+        ));
+        t.done().await;
+    }
 }

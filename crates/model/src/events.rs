@@ -10,7 +10,7 @@ use sea_orm::{
 };
 use serde_json::Value;
 
-use crate::entities::{event, webhook_delivery, webhook_endpoint};
+use crate::entities::{event, webhook_delivery};
 use crate::ids::ObjectId;
 use crate::time::format_ms;
 use crate::{ModelError, ModelResult};
@@ -100,9 +100,10 @@ pub async fn record<C: ConnectionTrait>(
 /// Returns the envelopes, in the same order.
 ///
 /// A constant number of statements however many events: on PostgreSQL one taking the
-/// chargestations' advisory locks, one reading the chargestations' last `createdAt`, one
-/// multi-row insert of the events, one read of the active endpoints and one multi-row
-/// insert of the deliveries (the inserts split only past the engine's parameter limit).
+/// chargestations' advisory locks, one reading the chargestations' last `createdAt` and
+/// the active endpoints, one multi-row insert of the events and one multi-row insert of
+/// the deliveries (the inserts split only past the engine's parameter limit; there is no
+/// delivery insert when no endpoint wants the events).
 ///
 /// After committing that transaction, call [`crate::Db::outbox_written`] so the webhook
 /// worker looks at once instead of at its next poll.
@@ -124,7 +125,10 @@ pub async fn record_many<C: ConnectionTrait>(
     if conn.get_database_backend() == DbBackend::Postgres {
         lock_order_keys(conn, &events).await?;
     }
-    let last_created = last_created_at(conn, &stations).await?;
+    let OutboxReads {
+        last_created,
+        endpoints,
+    } = outbox_reads(conn, &stations).await?;
     let rows: Vec<EventRow> = events
         .into_iter()
         .map(|event| {
@@ -139,7 +143,6 @@ pub async fn record_many<C: ConnectionTrait>(
         })
         .collect::<ModelResult<_>>()?;
     let seqs = insert_events(conn, &rows).await?;
-    let endpoints = active_endpoints(conn).await?;
     let deliveries: Vec<webhook_delivery::ActiveModel> = rows
         .iter()
         .zip(&seqs)
@@ -205,45 +208,69 @@ async fn lock_order_keys<C: ConnectionTrait>(conn: &C, events: &[NewEvent]) -> M
 
 // The stations travel as one JSON array parameter: one statement text whatever their
 // number (prepared once), and no parameter limit. The correlated subquery is one probe
-// of `idx_events_station` per station, from its high end.
-const LAST_CREATED_AT_POSTGRES: &str = "SELECT s.k AS station, \
+// of `idx_events_station` per station, from its high end. The active endpoints (`$2`
+// is `true`) follow in the same result, their rows told apart by a `NULL` station.
+const OUTBOX_READS_POSTGRES: &str = "SELECT s.k AS station, \
      (SELECT e.created_at FROM events AS e WHERE e.chargestation_id = s.k \
-      ORDER BY e.seq DESC LIMIT 1) AS last_created_at \
-     FROM json_array_elements_text($1::json) AS s(k)";
-const LAST_CREATED_AT_SQLITE: &str = "SELECT s.value AS station, \
+      ORDER BY e.seq DESC LIMIT 1) AS last_created_at, \
+     CAST(NULL AS TEXT) AS endpoint_id, CAST(NULL AS TEXT) AS endpoint_events \
+     FROM json_array_elements_text($1::json) AS s(k) \
+     UNION ALL SELECT NULL, NULL, w.id, w.events FROM webhook_endpoints AS w WHERE w.active = $2";
+const OUTBOX_READS_SQLITE: &str = "SELECT s.value AS station, \
      (SELECT e.created_at FROM events AS e WHERE e.chargestation_id = s.value \
-      ORDER BY e.seq DESC LIMIT 1) AS last_created_at \
-     FROM json_each($1) AS s";
+      ORDER BY e.seq DESC LIMIT 1) AS last_created_at, \
+     CAST(NULL AS TEXT) AS endpoint_id, CAST(NULL AS TEXT) AS endpoint_events \
+     FROM json_each($1) AS s \
+     UNION ALL SELECT NULL, NULL, w.id, w.events FROM webhook_endpoints AS w WHERE w.active = $2";
 
-/// The `created_at` of the last event (highest `seq`) of each of `stations` that has
-/// one, in one statement whatever their number: per station, one probe of
+/// What [`record_many`] reads before writing.
+struct OutboxReads {
+    /// The `created_at` of the last event (highest `seq`) of each station that has one.
+    last_created: HashMap<String, i64>,
+    /// The active endpoints' ids and event filters.
+    endpoints: Vec<(String, Vec<String>)>,
+}
+
+/// The last `created_at` of each of `stations` and the active endpoints, in one
+/// statement whatever the number of stations: per station, one probe of
 /// `idx_events_station` (m0006) from its high end, reading only the time.
-async fn last_created_at<C: ConnectionTrait>(
+async fn outbox_reads<C: ConnectionTrait>(
     conn: &C,
     stations: &BTreeSet<&str>,
-) -> ModelResult<HashMap<String, i64>> {
-    if stations.is_empty() {
-        return Ok(HashMap::new());
-    }
+) -> ModelResult<OutboxReads> {
     let backend = conn.get_database_backend();
     let sql = match backend {
-        DbBackend::Postgres => LAST_CREATED_AT_POSTGRES,
-        _ => LAST_CREATED_AT_SQLITE,
+        DbBackend::Postgres => OUTBOX_READS_POSTGRES,
+        _ => OUTBOX_READS_SQLITE,
     };
     let rows = conn
         .query_all(Statement::from_sql_and_values(
             backend,
             sql,
-            [serde_json::to_string(stations)?.into()],
+            [serde_json::to_string(stations)?.into(), true.into()],
         ))
         .await?;
-    let mut last = HashMap::with_capacity(rows.len());
+    let mut reads = OutboxReads {
+        last_created: HashMap::with_capacity(stations.len()),
+        endpoints: Vec::new(),
+    };
     for row in rows {
-        if let Some(created_at) = row.try_get::<Option<i64>>("", "last_created_at")? {
-            last.insert(row.try_get::<String>("", "station")?, created_at);
+        match row.try_get::<Option<String>>("", "station")? {
+            Some(station) => {
+                if let Some(created_at) = row.try_get::<Option<i64>>("", "last_created_at")? {
+                    reads.last_created.insert(station, created_at);
+                }
+            }
+            None => {
+                let events: String = row.try_get("", "endpoint_events")?;
+                let filters: Vec<String> = serde_json::from_str(&events).unwrap_or_default();
+                reads
+                    .endpoints
+                    .push((row.try_get("", "endpoint_id")?, filters));
+            }
         }
     }
-    Ok(last)
+    Ok(reads)
 }
 
 /// An event about to be inserted, its envelope built.
@@ -332,20 +359,6 @@ async fn insert_events<C: ConnectionTrait>(conn: &C, rows: &[EventRow]) -> Model
             })
         })
         .collect()
-}
-
-/// The active endpoints' ids and event filters.
-async fn active_endpoints<C: ConnectionTrait>(conn: &C) -> ModelResult<Vec<(String, Vec<String>)>> {
-    Ok(webhook_endpoint::Entity::find()
-        .filter(webhook_endpoint::Column::Active.eq(true))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|endpoint| {
-            let filters: Vec<String> = serde_json::from_str(&endpoint.events).unwrap_or_default();
-            (endpoint.id, filters)
-        })
-        .collect())
 }
 
 /// Every event envelope recorded for a chargestation, oldest first.
@@ -620,8 +633,8 @@ mod record_tests {
             t.db.conn()
                 .query_all(Statement::from_sql_and_values(
                     DbBackend::Sqlite,
-                    format!("EXPLAIN QUERY PLAN {LAST_CREATED_AT_SQLITE}"),
-                    [r#"["A","B"]"#.into()],
+                    format!("EXPLAIN QUERY PLAN {OUTBOX_READS_SQLITE}"),
+                    [r#"["A","B"]"#.into(), true.into()],
                 ))
                 .await
                 .unwrap()

@@ -671,19 +671,19 @@ const CANDIDATES: &str = "WITH c AS (SELECT d.seq, d.endpoint_id, d.order_key, \
 /// Takes the leases of `{seqs}` that are still free: `$1` the new lease, `$2` now. The
 /// condition makes claiming safe for several workers on either engine; `{lock}` is
 /// `FOR UPDATE SKIP LOCKED` on PostgreSQL, so concurrent instances never wait on (or
-/// deadlock with) each other's claims.
+/// deadlock with) each other's claims. Returns everything needed to send the leased
+/// deliveries: their endpoint's URL and secret and their event's id and body come from
+/// subqueries (`NULL` when the endpoint or the event is gone).
 const LEASE: &str = "UPDATE webhook_deliveries SET lease_until = $1 \
      WHERE seq IN (SELECT seq FROM webhook_deliveries WHERE seq IN ({seqs}) \
          AND status = 'pending' AND (lease_until IS NULL OR lease_until < $2){lock}) \
-     AND status = 'pending' AND (lease_until IS NULL OR lease_until < $2) RETURNING seq";
-
-/// Everything needed to send the claimed deliveries, in one query.
-const CLAIMED: &str = "SELECT d.seq, d.id, d.endpoint_id, d.attempts, d.window_attempts, \
-     d.first_attempt_at, w.url, w.secret, e.id AS event_id, e.envelope \
-     FROM webhook_deliveries d \
-     JOIN webhook_endpoints w ON w.id = d.endpoint_id \
-     JOIN events e ON e.seq = d.event_seq \
-     WHERE d.seq IN ({seqs}) ORDER BY d.seq";
+     AND status = 'pending' AND (lease_until IS NULL OR lease_until < $2) \
+     RETURNING seq, id, endpoint_id, attempts, window_attempts, first_attempt_at, \
+     (SELECT w.url FROM webhook_endpoints w WHERE w.id = webhook_deliveries.endpoint_id) AS url, \
+     (SELECT w.secret FROM webhook_endpoints w WHERE w.id = webhook_deliveries.endpoint_id) \
+     AS secret, \
+     (SELECT e.id FROM events e WHERE e.seq = webhook_deliveries.event_seq) AS event_id, \
+     (SELECT e.envelope FROM events e WHERE e.seq = webhook_deliveries.event_seq) AS envelope";
 
 /// Gives back the leases of deliveries a run did not get to: `$1` the lease they hold.
 const RELEASE: &str = "UPDATE webhook_deliveries SET lease_until = NULL \
@@ -701,12 +701,13 @@ const RELEASE: &str = "UPDATE webhook_deliveries SET lease_until = NULL \
 /// after another and stops at the first failure — while other pairs flow freely. A
 /// backlog of one pair goes out in runs rather than one claim per event.
 ///
-/// Three statements, whatever the batch size: one read of the candidates, one
-/// `UPDATE ... WHERE seq IN (...) AND <not leased> RETURNING seq` that takes the leases
+/// Two statements, whatever the batch size: one read of the candidates, and one
+/// `UPDATE ... WHERE seq IN (...) AND <not leased> RETURNING ...` that takes the leases
 /// (several workers may race for the same candidates on either engine; each delivery
-/// goes to one of them), and one join reading the endpoints and event bodies. A run
+/// goes to one of them) and returns the endpoints and event bodies with them. A run
 /// whose delivery was taken by another worker (or whose endpoint was deleted) is cut
-/// before it, and the leases it took behind the cut are given back.
+/// before it, and the leases it took behind the cut are given back (one more
+/// statement, only then).
 ///
 /// # Errors
 /// On database failure.
@@ -771,7 +772,7 @@ pub async fn claim_runs(
     };
     let mut values: Vec<sea_orm::Value> = vec![lease_until.into(), now_ms.into()];
     values.extend(wanted.iter().map(|&seq| sea_orm::Value::from(seq)));
-    let leased: std::collections::HashSet<i64> = db
+    let rows = db
         .conn()
         .query_all(Statement::from_sql_and_values(
             backend,
@@ -780,32 +781,30 @@ pub async fn claim_runs(
                 .replace("{lock}", lock),
             values,
         ))
-        .await?
-        .iter()
-        .map(|row| row.try_get::<i64>("", "seq"))
-        .collect::<Result<_, _>>()?;
-    if leased.is_empty() {
+        .await?;
+    if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = db
-        .conn()
-        .query_all(Statement::from_sql_and_values(
-            backend,
-            CLAIMED.replace("{seqs}", &placeholders(1, leased.len())),
-            leased.iter().map(|&seq| sea_orm::Value::from(seq)),
-        ))
-        .await?;
-    // A delivery whose endpoint was deleted underneath us has no row here: nothing to send.
+    // A delivery whose endpoint (or event) was deleted underneath us has nothing to
+    // send: it is left out, and its run is cut before it.
     let mut claimed: HashMap<i64, ClaimedDelivery> = HashMap::with_capacity(rows.len());
     for row in rows {
+        let (Some(url), Some(secret), Some(event_id), Some(body)) = (
+            row.try_get::<Option<String>>("", "url")?,
+            row.try_get::<Option<String>>("", "secret")?,
+            row.try_get::<Option<String>>("", "event_id")?,
+            row.try_get::<Option<String>>("", "envelope")?,
+        ) else {
+            continue;
+        };
         let delivery = ClaimedDelivery {
             seq: row.try_get("", "seq")?,
             id: row.try_get("", "id")?,
             endpoint_id: row.try_get("", "endpoint_id")?,
-            url: row.try_get("", "url")?,
-            secret: row.try_get("", "secret")?,
-            event_id: row.try_get("", "event_id")?,
-            body: row.try_get("", "envelope")?,
+            url,
+            secret,
+            event_id,
+            body,
             attempts: row.try_get("", "attempts")?,
             window_attempts: row.try_get("", "window_attempts")?,
             first_attempt_at: row.try_get("", "first_attempt_at")?,
@@ -925,9 +924,10 @@ const FINISH_CHUNK: usize = 256;
 ///   retry still pending is failed with the rest of the queue.
 ///
 /// Statements: the delivery updates (one `UPDATE ... FROM (VALUES ...) RETURNING seq`
-/// per [`FINISH_CHUNK`] attempts, which also tells which leases held), then — only when
-/// the batch holds failures — one read of their endpoints, and one update per endpoint
-/// whose state changed.
+/// per [`FINISH_CHUNK`] attempts, which also tells which leases held and whose
+/// endpoints' failure clocks run), then — only when a success stops a running clock —
+/// one update clearing them, and — only when the batch holds failures — one read of
+/// their endpoints, and one update per endpoint whose state changed.
 ///
 /// # Errors
 /// On database failure (nothing is recorded; the leases run out and the deliveries are
@@ -948,6 +948,8 @@ pub async fn finish_attempts(
     //    lock at once (no read-then-write upgrade), and PostgreSQL locks the rows whose
     //    leases held.
     let mut applied: HashSet<i64> = HashSet::with_capacity(batch.len());
+    // Of those, the deliveries whose endpoint's failure clock runs.
+    let mut on_failing_endpoint: HashSet<i64> = HashSet::new();
     for chunk in batch.chunks(FINISH_CHUNK) {
         let mut sql = format!(
             "WITH v (d_seq, d_lease, d_status, d_next, d_first, d_code, d_error, d_updated) \
@@ -974,13 +976,21 @@ pub async fn finish_attempts(
              next_attempt_at = v.d_next, lease_until = NULL, last_status_code = v.d_code, \
              last_error = v.d_error, updated_at = v.d_updated \
              FROM v WHERE seq = v.d_seq AND status = 'pending' AND lease_until = v.d_lease \
-             RETURNING seq",
+             RETURNING seq, (SELECT w.failing_since FROM webhook_endpoints w \
+                 WHERE w.id = webhook_deliveries.endpoint_id) AS endpoint_failing_since",
         );
         for row in txn
             .query_all(Statement::from_sql_and_values(backend, sql, values))
             .await?
         {
-            applied.insert(row.try_get::<i64>("", "seq")?);
+            let seq = row.try_get::<i64>("", "seq")?;
+            applied.insert(seq);
+            if row
+                .try_get::<Option<i64>>("", "endpoint_failing_since")?
+                .is_some()
+            {
+                on_failing_endpoint.insert(seq);
+            }
         }
     }
     for (i, (claimed, _)) in batch.iter().enumerate() {
@@ -999,12 +1009,14 @@ pub async fn finish_attempts(
         .filter(|((claimed, report), e)| {
             !e.lost_lease
                 && report.outcome == AttemptOutcome::Delivered
+                && on_failing_endpoint.contains(&claimed.seq)
                 && !failing.contains(claimed.endpoint_id.as_str())
         })
         .map(|((claimed, _), _)| claimed.endpoint_id.as_str())
         .collect();
     if !succeeded.is_empty() {
-        // Only successes: the clock is cleared, the common case, without a read.
+        // Only successes: the clock is cleared without a read — and not written at all
+        // where it was not running (the common case).
         webhook_endpoint::Entity::update_many()
             .col_expr(
                 webhook_endpoint::Column::FailingSince,
@@ -1414,6 +1426,40 @@ mod queue_tests {
             .unwrap();
         release(&t.db, &again[0][1..2]).await.unwrap();
         assert_eq!(events(&runs(&t).await), [vec![a(1)]]);
+        t.done().await;
+    }
+
+    #[tokio::test]
+    async fn a_claim_carries_what_sending_needs_and_a_later_success_stops_the_failure_clock() {
+        let t = TestDb::new().await;
+        let endpoint = t.endpoint().await;
+        t.event("A", 0).await;
+        t.event("B", 0).await;
+        let heads = t.claim().await;
+        assert_eq!(heads.len(), 2);
+        for head in &heads {
+            assert_eq!((&head.url, &head.secret), (&endpoint.url, &endpoint.secret));
+            let body: Value = serde_json::from_str(&head.body).unwrap();
+            assert_eq!(body["_id"].as_str(), Some(head.event_id.as_str()));
+            assert_eq!((head.attempts, head.first_attempt_at), (0, None));
+        }
+        let now = t.db.now_ms();
+        let retry = report(now, AttemptOutcome::RetryAt(now + 1000));
+        finish_attempt(&t.db, &heads[0], &retry, WINDOW_MS)
+            .await
+            .unwrap();
+        assert_eq!(
+            get(&t.db, &endpoint.id).await.unwrap().failing_since,
+            Some(now)
+        );
+        // A batch of successes only, in a later batch: the clock stops.
+        t.clock.advance_ms(10);
+        let delivered = report(t.db.now_ms(), AttemptOutcome::Delivered);
+        let effects = finish_attempt(&t.db, &heads[1], &delivered, WINDOW_MS)
+            .await
+            .unwrap();
+        assert_eq!(effects, FinishEffects::default());
+        assert_eq!(get(&t.db, &endpoint.id).await.unwrap().failing_since, None);
         t.done().await;
     }
 
