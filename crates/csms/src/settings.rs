@@ -71,7 +71,8 @@ pub struct Settings {
     pub ocpp_missed_pongs: u32,
     /// Largest charger frame in bytes (`CSMS_OCPP_MAX_FRAME_BYTES`).
     pub ocpp_max_frame_bytes: usize,
-    /// HTTP worker threads per listener; 0 = one per CPU (`CSMS_WORKERS`).
+    /// HTTP worker threads of the REST listener (chargers are served on the tokio
+    /// runtime); 0 = one per CPU (`CSMS_WORKERS`).
     pub workers: usize,
     /// Seconds an instance may miss heartbeats before the others on the same PostgreSQL
     /// database release its chargers (`CSMS_INSTANCE_LEASE_SECS`).

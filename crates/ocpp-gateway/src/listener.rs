@@ -70,13 +70,20 @@ impl Gateway {
 /// One accepted connection, from the TLS handshake to the end of the WebSocket.
 async fn accept(gateway: Gateway, stream: TcpStream, peer: SocketAddr, tls: Option<TlsAcceptor>) {
     let _ = stream.set_nodelay(true);
-    let Some(acceptor) = tls else {
-        return handshake(&gateway, stream, peer, None).await;
-    };
+    match tls {
+        None => handshake(&gateway, stream, peer, None).await,
+        // Boxed: a TLS connection's state is larger, and unboxed every plain
+        // connection's task would reserve room for it.
+        Some(acceptor) => Box::pin(accept_tls(&gateway, stream, peer, acceptor)).await,
+    }
+}
+
+/// [`accept`] for a TLS listener: the TLS handshake, with the client certificate.
+async fn accept_tls(gateway: &Gateway, stream: TcpStream, peer: SocketAddr, acceptor: TlsAcceptor) {
     match tokio::time::timeout(REQUEST_TIMEOUT, acceptor.accept(stream)).await {
         Ok(Ok(stream)) => {
             let certificate = client_certificate(stream.get_ref().1);
-            handshake(&gateway, stream, peer, certificate).await;
+            handshake(gateway, stream, peer, certificate).await;
         }
         Ok(Err(e)) => tracing::info!(%peer, error = %e, "TLS handshake failed"),
         Err(_) => tracing::info!(%peer, "TLS handshake timed out"),
