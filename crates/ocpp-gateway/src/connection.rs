@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use model::chargestations::{self, Chargestation};
+use model::chargestations;
 use ocpp::frame::{CallError, Frame};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::Instant;
@@ -19,6 +19,7 @@ use tokio_tungstenite::WebSocketStream;
 use crate::handlers::{self, HandlerContext};
 use crate::message_log::masked_text;
 use crate::registry::{PendingCall, Registered, Session, SessionHandle};
+use crate::upgrade::Admitted;
 use crate::{CallFailure, Gateway, GatewayEvent};
 use model::message_log::Direction;
 
@@ -39,17 +40,16 @@ pub(crate) fn websocket_config(max_frame_bytes: usize) -> WebSocketConfig {
 
 /// Serves an admitted charger's WebSocket until it ends. `early` holds the bytes read
 /// past the handshake's request head.
-pub(crate) async fn serve<S>(
-    gateway: &Gateway,
-    station: Chargestation,
-    generation: i64,
-    stream: S,
-    early: Vec<u8>,
-) where
+pub(crate) async fn serve<S>(gateway: &Gateway, admitted: Admitted, stream: S, early: Vec<u8>)
+where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     // Only what the connection needs lives on with it, not the whole record (whose
     // configuration snapshot and boot info can be large).
+    let Admitted {
+        station,
+        generation,
+    } = admitted;
     let session = Session::new(
         station.id,
         station.endpoint,

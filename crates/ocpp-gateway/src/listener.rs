@@ -16,7 +16,7 @@ use tokio_rustls::TlsAcceptor;
 use tokio_util::task::TaskTracker;
 
 use crate::connection;
-use crate::upgrade::{self, HeadError, Status, VerifiedClientCertificate};
+use crate::upgrade::{self, Admitted, HeadError, Status, VerifiedClientCertificate};
 use crate::Gateway;
 
 /// How long a charger has for its TLS handshake, and then for its request head, before
@@ -71,7 +71,15 @@ impl Gateway {
 async fn accept(gateway: Gateway, stream: TcpStream, peer: SocketAddr, tls: Option<TlsAcceptor>) {
     let _ = stream.set_nodelay(true);
     match tls {
-        None => handshake(&gateway, stream, peer, None).await,
+        // Boxed: the handshake's state (the head being read, its timer) is freed once
+        // the charger is admitted, instead of staying part of the connection's task.
+        None => {
+            if let Some((stream, admitted, early)) =
+                Box::pin(handshake(&gateway, stream, peer, None)).await
+            {
+                connection::serve(&gateway, admitted, stream, early).await;
+            }
+        }
         // Boxed: a TLS connection's state is larger, and unboxed every plain
         // connection's task would reserve room for it.
         Some(acceptor) => Box::pin(accept_tls(&gateway, stream, peer, acceptor)).await,
@@ -83,7 +91,11 @@ async fn accept_tls(gateway: &Gateway, stream: TcpStream, peer: SocketAddr, acce
     match tokio::time::timeout(REQUEST_TIMEOUT, acceptor.accept(stream)).await {
         Ok(Ok(stream)) => {
             let certificate = client_certificate(stream.get_ref().1);
-            handshake(gateway, stream, peer, certificate).await;
+            if let Some((stream, admitted, early)) =
+                handshake(gateway, stream, peer, certificate).await
+            {
+                connection::serve(gateway, admitted, stream, early).await;
+            }
         }
         Ok(Err(e)) => tracing::info!(%peer, error = %e, "TLS handshake failed"),
         Err(_) => tracing::info!(%peer, "TLS handshake timed out"),
@@ -106,49 +118,32 @@ pub fn common_name(der: &[u8]) -> Option<String> {
     cn.as_str().ok().map(str::to_owned)
 }
 
-/// Reads and answers the handshake, then serves the admitted charger.
+/// Reads and answers the handshake: the stream, the admitted charger and the bytes read
+/// past the request head, or `None` when it was refused (the refusal is written).
 async fn handshake<S>(
     gateway: &Gateway,
     mut stream: S,
     peer: SocketAddr,
     certificate: Option<VerifiedClientCertificate>,
-) where
+) -> Option<(S, Admitted, Vec<u8>)>
+where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let (head, early) =
-        match tokio::time::timeout(REQUEST_TIMEOUT, upgrade::read_head(&mut stream)).await {
-            Ok(Ok(read)) => read,
-            Ok(Err(HeadError::Closed)) => return,
-            Ok(Err(HeadError::Malformed)) => {
-                return upgrade::refuse(&mut stream, Status::BadRequest).await
-            }
-            Ok(Err(HeadError::TooLarge)) => {
-                return upgrade::refuse(&mut stream, Status::HeadTooLarge).await
-            }
-            Err(_) => {
-                tracing::info!(%peer, "handshake timed out");
-                return upgrade::refuse(&mut stream, Status::RequestTimeout).await;
-            }
-        };
-    // Boxed: the decision's futures (database calls) take memory only during the
-    // handshake, not for the connection's whole life.
-    let admitted = Box::pin(upgrade::answer(
-        gateway,
-        &mut stream,
-        &head,
-        peer.ip(),
-        certificate.as_ref(),
-    ))
-    .await;
-    drop(head);
-    if let Some(admitted) = admitted {
-        connection::serve(
-            gateway,
-            admitted.station,
-            admitted.generation,
-            stream,
-            early,
-        )
-        .await;
-    }
+    let refusal = match tokio::time::timeout(REQUEST_TIMEOUT, upgrade::read_head(&mut stream)).await
+    {
+        Ok(Ok((head, early))) => {
+            let admitted =
+                upgrade::answer(gateway, &mut stream, &head, peer.ip(), certificate.as_ref()).await;
+            return admitted.map(|admitted| (stream, admitted, early));
+        }
+        Ok(Err(HeadError::Closed)) => return None,
+        Ok(Err(HeadError::Malformed)) => Status::BadRequest,
+        Ok(Err(HeadError::TooLarge)) => Status::HeadTooLarge,
+        Err(_) => {
+            tracing::info!(%peer, "handshake timed out");
+            Status::RequestTimeout
+        }
+    };
+    upgrade::refuse(&mut stream, refusal).await;
+    None
 }
