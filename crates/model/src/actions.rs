@@ -655,21 +655,10 @@ pub async fn set_queue_held<C: ConnectionTrait>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chargestations::{self, NewChargestation};
     use crate::test_db::{TestDb, T0};
 
     async fn station(t: &TestDb, endpoint: &str) -> String {
-        chargestations::create(
-            &t.db,
-            NewChargestation {
-                endpoint: endpoint.to_owned(),
-                ..NewChargestation::default()
-            },
-        )
-        .await
-        .unwrap()
-        .0
-        .id
+        t.station(endpoint).await.id
     }
 
     fn command(station: &str, action_type: &str, n: u32) -> NewAction {

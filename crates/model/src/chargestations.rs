@@ -1139,20 +1139,6 @@ mod tests {
     use super::*;
     use crate::test_db::{TestDb, T0};
 
-    /// A new open station `CP1`.
-    async fn station_cp1(t: &TestDb) -> Chargestation {
-        create(
-            &t.db,
-            NewChargestation {
-                endpoint: "CP1".into(),
-                ..NewChargestation::default()
-            },
-        )
-        .await
-        .unwrap()
-        .0
-    }
-
     fn key(key: &str, value: &str) -> ReportedKey {
         ReportedKey {
             key: key.to_owned(),
@@ -1164,7 +1150,7 @@ mod tests {
     #[tokio::test]
     async fn a_stored_configuration_merges_named_keys_and_a_full_upload_replaces_it() {
         let t = TestDb::new().await;
-        let station = station_cp1(&t).await;
+        let station = t.station("CP1").await;
         let upload = [
             key("HeartbeatInterval", "900"),
             key("AuthorizationKey", "s3cr3t"),
@@ -1208,7 +1194,7 @@ mod tests {
     #[tokio::test]
     async fn a_new_password_switches_the_station_to_basic_auth() {
         let t = TestDb::new().await;
-        let station = station_cp1(&t).await;
+        let station = t.station("CP1").await;
         assert_eq!(station.security_type, SecurityType::None);
         set_password(t.db.conn(), T0 + 7, &station.id, "a-long-enough-key")
             .await

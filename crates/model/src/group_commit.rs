@@ -503,23 +503,12 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::chargestations::NewChargestation;
     use crate::test_db::TestDb;
 
     const BASE: &str = "ws://x/ocpp";
 
     async fn station(t: &TestDb, endpoint: &str) -> String {
-        chargestations::create(
-            &t.db,
-            NewChargestation {
-                endpoint: endpoint.to_owned(),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap()
-        .0
-        .id
+        t.station(endpoint).await.id
     }
 
     fn status(connector_id: i64, status: &str) -> ConnectorStatus {

@@ -44,6 +44,20 @@ impl TestDb {
         TestDb { db, clock, cleanup }
     }
 
+    /// A new open station with this identity.
+    pub(crate) async fn station(&self, endpoint: &str) -> crate::chargestations::Chargestation {
+        crate::chargestations::create(
+            &self.db,
+            crate::chargestations::NewChargestation {
+                endpoint: endpoint.to_owned(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .0
+    }
+
     pub(crate) async fn done(self) {
         self.db.close().await.unwrap();
         match self.cleanup {
