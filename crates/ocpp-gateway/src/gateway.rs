@@ -111,21 +111,25 @@ impl Gateway {
         );
         // The connection task writes it; a charger that stopped reading makes that task
         // end the connection, which fails this call as `Disconnected`.
+        let sent = std::time::Instant::now();
         handle.send_call(
             message_id.clone(),
             PendingCall {
                 responder: tx,
                 action: action.to_owned(),
-                sent_at: std::time::Instant::now(),
+                sent_at: sent,
             },
             text,
         );
-        let sent = std::time::Instant::now();
         let result = match tokio::time::timeout(timeout, rx).await {
             Ok(Ok(answer)) => answer,
             Ok(Err(_)) => Err(CallFailure::Disconnected),
             Err(_) => {
+                // Withdrawn: not awaited any more, and not written later if the
+                // connection task has not got to it (we still hold the call slot, so
+                // the outbox holds nothing but this call).
                 handle.take_pending(&message_id);
+                handle.take_outbox();
                 tracing::warn!(identity = %handle.identity, action, message_id, "ocpp call timed out");
                 Err(CallFailure::Timeout(timeout_ms))
             }
