@@ -29,7 +29,8 @@ async fn migrations_go_up_down_and_up_again_with_data_in_the_tables() {
     charger.disconnect().await;
     app.stop_keep_database().await;
 
-    let conn = app.db.conn();
+    let migration_connection = app.migration_connection().await;
+    let conn = &migration_connection;
     let applied = Migrator::get_applied_migrations(conn).await.unwrap().len();
     assert!(applied >= 2);
     // The newest migration down and up again keeps the data of the older tables.

@@ -193,6 +193,19 @@ impl TestApp {
         }
     }
 
+    /// A connection of its own to the app's database (and schema), for a test that runs
+    /// the migrations by hand: the app's `Db` keeps SQLite's one connection to itself.
+    pub async fn migration_connection(&self) -> sea_orm::DatabaseConnection {
+        let mut options = sea_orm::ConnectOptions::new(self.settings.database_url.clone());
+        options.sqlx_logging(false);
+        if !self.settings.database_schema.is_empty() {
+            options.set_schema_search_path(self.settings.database_schema.clone());
+        }
+        sea_orm::Database::connect(options)
+            .await
+            .expect("a migration connection")
+    }
+
     /// Stops the app; `false` when it was stopped already.
     async fn halt(&mut self) -> bool {
         self.shutdown.cancel();

@@ -7,8 +7,7 @@
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, FromQueryResult, QueryFilter,
-    QuerySelect, TransactionTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -19,6 +18,7 @@ use crate::ids::ObjectId;
 use crate::page::Page;
 use crate::sql::update_returning;
 use crate::time::format_ms;
+use crate::Txn;
 use crate::{Db, ModelError, ModelResult};
 
 /// Action types: `chargestation.<name>` for each command (CONTRACT §3, §9).
@@ -542,10 +542,7 @@ pub async fn finish<F>(
     also: F,
 ) -> ModelResult<Action>
 where
-    F: for<'t> FnOnce(
-        &'t DatabaseTransaction,
-        i64,
-    ) -> futures_core_box::BoxFuture<'t, ModelResult<()>>,
+    F: for<'t> FnOnce(&'t Txn, i64) -> futures_core_box::BoxFuture<'t, ModelResult<()>>,
 {
     let now = db.now_ms();
     let txn = db.conn().begin().await?;
@@ -569,10 +566,7 @@ pub mod futures_core_box {
 }
 
 /// No extra state change for [`finish`].
-pub fn nothing_else(
-    _: &DatabaseTransaction,
-    _: i64,
-) -> futures_core_box::BoxFuture<'_, ModelResult<()>> {
+pub fn nothing_else(_: &Txn, _: i64) -> futures_core_box::BoxFuture<'_, ModelResult<()>> {
     Box::pin(async { Ok(()) })
 }
 

@@ -7,10 +7,11 @@ use std::time::Duration;
 
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DbBackend};
 
 use tokio::sync::Notify;
 
+use crate::conn::Conn;
 use crate::time::{Clock, SystemClock};
 use crate::ModelResult;
 
@@ -19,7 +20,7 @@ use crate::ModelResult;
 /// Clones share the connection pool, the clock and the outbox signal.
 #[derive(Clone, Debug)]
 pub struct Db {
-    conn: DatabaseConnection,
+    conn: Conn,
     clock: Arc<dyn Clock>,
     schema: Option<String>,
     outbox: Arc<Notify>,
@@ -68,8 +69,8 @@ impl Db {
         if options.url.starts_with("sqlite:") {
             // One connection: SQLite serialises writers anyway, and a single connection
             // never meets SQLITE_BUSY on a read-then-write transaction (ADR 0002).
-            // The one connection is local and in-process: pinging it before every
-            // acquire only adds a round trip to each statement.
+            // The pool only runs the migrations; then `Conn::new` takes the connection
+            // out of it (ADR 0008).
             connect
                 .max_connections(1)
                 .test_before_acquire(false)
@@ -93,8 +94,9 @@ impl Db {
                 connect.set_schema_search_path(schema.clone());
             }
         }
-        let conn = Database::connect(connect).await?;
-        Migrator::up(&conn, None).await?;
+        let pool = Database::connect(connect).await?;
+        Migrator::up(&pool, None).await?;
+        let conn = Conn::new(pool).await?;
         Ok(Db {
             conn,
             clock,
@@ -122,8 +124,8 @@ impl Db {
         self.outbox.clone()
     }
 
-    /// The sea-orm connection.
-    pub fn conn(&self) -> &DatabaseConnection {
+    /// The connection every query goes through (a sea-orm [`ConnectionTrait`]).
+    pub fn conn(&self) -> &Conn {
         &self.conn
     }
 

@@ -404,7 +404,7 @@ mod tests {
 /// Recording against a real database ([`crate::test_db`]).
 #[cfg(test)]
 mod record_tests {
-    use sea_orm::{QueryOrder, TransactionTrait};
+    use sea_orm::QueryOrder;
     use serde_json::json;
 
     use super::*;

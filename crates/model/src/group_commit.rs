@@ -34,7 +34,6 @@
 
 use std::collections::HashMap;
 
-use sea_orm::TransactionTrait;
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 

@@ -9,6 +9,7 @@ pub mod api_keys;
 pub mod auth_limit;
 pub mod chargestations;
 pub mod config;
+mod conn;
 mod db;
 pub mod entities;
 mod error;
@@ -29,6 +30,7 @@ pub mod tokens;
 pub mod transactions;
 pub mod webhooks;
 
+pub use conn::{Conn, Txn};
 pub use db::{drop_schema, Db, DbOptions};
 pub use error::{ModelError, ModelResult};
 

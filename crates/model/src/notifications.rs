@@ -5,7 +5,7 @@
 //! kind, the last security events) and emitted as `chargestation.*` events, the state
 //! change and its event in one transaction.
 
-use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
 use serde_json::{json, Map, Value};
 
 use crate::chargestations::Chargestation;

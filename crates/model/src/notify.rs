@@ -109,7 +109,9 @@ pub async fn listen(db: &Db) -> ModelResult<Option<Listener>> {
     if !db.is_postgres() {
         return Ok(None);
     }
-    let pool = db.conn().get_postgres_connection_pool();
+    let Some(pool) = db.conn().postgres_pool() else {
+        return Ok(None);
+    };
     let mut inner = PgListener::connect_with(pool)
         .await
         .map_err(|e| ModelError::Db(sea_orm::DbErr::Custom(e.to_string())))?;
