@@ -43,21 +43,40 @@ impl Clock for ManualClock {
 }
 
 /// Formats Unix milliseconds as `2023-05-12T15:18:09.613Z`.
+///
+/// Written digit by digit rather than through `format!`: every Heartbeat answer and
+/// every JSON body carries timestamps, and the formatting machinery showed in the
+/// server's profile (docs/benchmarks.md, fifth pass).
 pub fn format_ms(unix_ms: i64) -> String {
     let nanos = i128::from(unix_ms) * 1_000_000;
-    match time::OffsetDateTime::from_unix_timestamp_nanos(nanos) {
-        Ok(t) => format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-            t.year(),
-            u8::from(t.month()),
-            t.day(),
-            t.hour(),
-            t.minute(),
-            t.second(),
-            t.millisecond()
-        ),
-        Err(_) => "1970-01-01T00:00:00.000Z".to_owned(),
-    }
+    let Ok(t) = time::OffsetDateTime::from_unix_timestamp_nanos(nanos) else {
+        return "1970-01-01T00:00:00.000Z".to_owned();
+    };
+    let (year, month, day) = t.to_calendar_date();
+    let (hour, minute, second, milli) = t.to_hms_milli();
+    let Ok(year @ 0..=9999) = u16::try_from(year) else {
+        // Outside four digits (never a real timestamp here): the general path.
+        return format!(
+            "{year:04}-{:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{milli:03}Z",
+            u8::from(month)
+        );
+    };
+    let mut out = *b"0000-00-00T00:00:00.000Z";
+    let mut put = |at: usize, width: usize, mut value: u16| {
+        for slot in out[at..at + width].iter_mut().rev() {
+            // A decimal digit: always below 10, so the cast is exact.
+            *slot = b'0' + (value % 10) as u8;
+            value /= 10;
+        }
+    };
+    put(0, 4, year);
+    put(5, 2, u16::from(u8::from(month)));
+    put(8, 2, u16::from(day));
+    put(11, 2, u16::from(hour));
+    put(14, 2, u16::from(minute));
+    put(17, 2, u16::from(second));
+    put(20, 3, milli);
+    out.iter().map(|&byte| char::from(byte)).collect()
 }
 
 /// Parses an RFC 3339 timestamp into Unix milliseconds.
@@ -75,6 +94,36 @@ mod tests {
     fn timestamps_have_milliseconds_and_z() {
         assert_eq!(format_ms(1_683_904_689_613), "2023-05-12T15:18:09.613Z");
         assert_eq!(format_ms(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(format_ms(951_782_400_007), "2000-02-29T00:00:00.007Z");
+        assert_eq!(format_ms(253_402_300_799_999), "9999-12-31T23:59:59.999Z");
+        assert_eq!(format_ms(-1), "1969-12-31T23:59:59.999Z");
+    }
+
+    #[test]
+    fn the_digit_writer_agrees_with_the_general_formatter() {
+        let general = |ms: i64| {
+            let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+                .unwrap();
+            format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+                t.year(),
+                u8::from(t.month()),
+                t.day(),
+                t.hour(),
+                t.minute(),
+                t.second(),
+                t.millisecond()
+            )
+        };
+        // Years before 0 (possible in `time`, never real here) take the general path.
+        for ms in [-62_198_755_200_000, -100_000_000_000_000] {
+            assert_eq!(format_ms(ms), general(ms));
+        }
+        let mut ms: i64 = 0;
+        while ms < 4_102_444_800_000 {
+            assert_eq!(format_ms(ms), general(ms));
+            ms += 86_399_997;
+        }
     }
 
     #[test]
