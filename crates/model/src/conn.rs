@@ -201,81 +201,53 @@ impl Drop for SqliteTxn {
     }
 }
 
-#[async_trait::async_trait]
-impl ConnectionTrait for Conn {
-    fn get_database_backend(&self) -> DbBackend {
-        match self {
-            Conn::Pool(pool) => pool.get_database_backend(),
-            Conn::Sqlite(_) => DbBackend::Sqlite,
-        }
-    }
+/// `ConnectionTrait` for [`Conn`] and [`Txn`]: the pooled variant delegates to sea-orm;
+/// the SQLite variant runs the statement on the connection `$lock` reaches (the shared
+/// connection's lock for `Conn`, the transaction's held connection for `Txn`).
+macro_rules! connection_trait {
+    ($type:ident, |$sqlite:ident| $lock:expr) => {
+        #[async_trait::async_trait]
+        impl ConnectionTrait for $type {
+            fn get_database_backend(&self) -> DbBackend {
+                match self {
+                    $type::Pool(pool) => pool.get_database_backend(),
+                    $type::Sqlite(_) => DbBackend::Sqlite,
+                }
+            }
 
-    async fn execute(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
-        match self {
-            Conn::Pool(pool) => pool.execute(stmt).await,
-            Conn::Sqlite(sqlite) => execute(&mut *sqlite.inner.lock().await, &stmt).await,
-        }
-    }
+            async fn execute(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+                match self {
+                    $type::Pool(pool) => pool.execute(stmt).await,
+                    $type::Sqlite($sqlite) => execute(&mut $lock, &stmt).await,
+                }
+            }
 
-    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
-        match self {
-            Conn::Pool(pool) => pool.execute_unprepared(sql).await,
-            Conn::Sqlite(sqlite) => execute_unprepared(&mut *sqlite.inner.lock().await, sql).await,
-        }
-    }
+            async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+                match self {
+                    $type::Pool(pool) => pool.execute_unprepared(sql).await,
+                    $type::Sqlite($sqlite) => execute_unprepared(&mut $lock, sql).await,
+                }
+            }
 
-    async fn query_one(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
-        match self {
-            Conn::Pool(pool) => pool.query_one(stmt).await,
-            Conn::Sqlite(sqlite) => query_one(&mut *sqlite.inner.lock().await, &stmt).await,
-        }
-    }
+            async fn query_one(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+                match self {
+                    $type::Pool(pool) => pool.query_one(stmt).await,
+                    $type::Sqlite($sqlite) => query_one(&mut $lock, &stmt).await,
+                }
+            }
 
-    async fn query_all(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        match self {
-            Conn::Pool(pool) => pool.query_all(stmt).await,
-            Conn::Sqlite(sqlite) => query_all(&mut *sqlite.inner.lock().await, &stmt).await,
+            async fn query_all(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+                match self {
+                    $type::Pool(pool) => pool.query_all(stmt).await,
+                    $type::Sqlite($sqlite) => query_all(&mut $lock, &stmt).await,
+                }
+            }
         }
-    }
+    };
 }
 
-#[async_trait::async_trait]
-impl ConnectionTrait for Txn {
-    fn get_database_backend(&self) -> DbBackend {
-        match self {
-            Txn::Pool(txn) => txn.get_database_backend(),
-            Txn::Sqlite(_) => DbBackend::Sqlite,
-        }
-    }
-
-    async fn execute(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
-        match self {
-            Txn::Pool(txn) => txn.execute(stmt).await,
-            Txn::Sqlite(txn) => execute(&mut **txn.conn.lock().await, &stmt).await,
-        }
-    }
-
-    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
-        match self {
-            Txn::Pool(txn) => txn.execute_unprepared(sql).await,
-            Txn::Sqlite(txn) => execute_unprepared(&mut **txn.conn.lock().await, sql).await,
-        }
-    }
-
-    async fn query_one(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
-        match self {
-            Txn::Pool(txn) => txn.query_one(stmt).await,
-            Txn::Sqlite(txn) => query_one(&mut **txn.conn.lock().await, &stmt).await,
-        }
-    }
-
-    async fn query_all(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        match self {
-            Txn::Pool(txn) => txn.query_all(stmt).await,
-            Txn::Sqlite(txn) => query_all(&mut **txn.conn.lock().await, &stmt).await,
-        }
-    }
-}
+connection_trait!(Conn, |sqlite| *sqlite.inner.lock().await);
+connection_trait!(Txn, |txn| **txn.conn.lock().await);
 
 /// The sqlx query for a sea-orm statement, as sea-orm's own SQLite driver builds it.
 fn sqlx_query(stmt: &Statement) -> sqlx::query::Query<'_, Sqlite, SqlxValues> {
