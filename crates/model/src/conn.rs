@@ -24,8 +24,9 @@ use sea_orm::{
 use sea_query_binder::SqlxValues;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
-/// The database connection: PostgreSQL's pool, or SQLite's one connection.
-#[derive(Debug)]
+/// The database connection: PostgreSQL's pool, or SQLite's one connection. Clones
+/// share it.
+#[derive(Clone, Debug)]
 pub enum Conn {
     /// sea-orm's pool (PostgreSQL).
     Pool(DatabaseConnection),
@@ -35,7 +36,7 @@ pub enum Conn {
 
 /// SQLite's one connection, shared by every task through a fair mutex; `None` once
 /// closed.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct SqliteConn {
     inner: Arc<Mutex<Option<SqliteConnection>>>,
 }
@@ -140,17 +141,6 @@ impl Conn {
                 Some(pool.get_postgres_connection_pool())
             }
             _ => None,
-        }
-    }
-}
-
-impl Clone for Conn {
-    fn clone(&self) -> Conn {
-        match self {
-            Conn::Pool(pool) => Conn::Pool(pool.clone()),
-            Conn::Sqlite(sqlite) => Conn::Sqlite(SqliteConn {
-                inner: Arc::clone(&sqlite.inner),
-            }),
         }
     }
 }

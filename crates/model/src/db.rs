@@ -24,7 +24,7 @@ const SQLITE_STATEMENT_CACHE: usize = 1000;
 
 /// A connected, migrated database plus the clock used for every timestamp.
 ///
-/// Clones share the connection pool, the clock and the outbox signal.
+/// Clones share the connection, the clock and the outbox signal.
 #[derive(Clone, Debug)]
 pub struct Db {
     conn: Conn,
@@ -166,7 +166,7 @@ impl Db {
         Ok(())
     }
 
-    /// Closes the pool.
+    /// Closes the connection (the pool, or SQLite's one connection) for every clone.
     ///
     /// # Errors
     /// When closing fails.

@@ -106,9 +106,6 @@ impl Listener {
 /// # Errors
 /// On database failure.
 pub async fn listen(db: &Db) -> ModelResult<Option<Listener>> {
-    if !db.is_postgres() {
-        return Ok(None);
-    }
     let Some(pool) = db.conn().postgres_pool() else {
         return Ok(None);
     };
