@@ -10,6 +10,7 @@ mod m0003_tokens_transactions;
 mod m0004_instances;
 mod m0005_message_log;
 mod m0006_outbox_indexes;
+mod m0007_bigint_counters;
 
 /// The project's migrator: apply with `Migrator::up(&db, None)`.
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_instances::Migration),
             Box::new(m0005_message_log::Migration),
             Box::new(m0006_outbox_indexes::Migration),
+            Box::new(m0007_bigint_counters::Migration),
         ]
     }
 }

@@ -419,7 +419,7 @@ pub struct QueueHead {
 const QUEUE_HEAD: &str = "SELECT \
      (SELECT COUNT(*) FROM actions q WHERE q.chargestation_id = s.id AND q.queue_state = $2) \
      AS queued, \
-     EXISTS (SELECT 1 FROM actions f WHERE f.chargestation_id = s.id AND f.queue_state = $3) \
+     (SELECT COUNT(*) FROM actions f WHERE f.chargestation_id = s.id AND f.queue_state = $3) \
      AS in_flight, \
      a.* \
      FROM chargestations s \
@@ -457,7 +457,9 @@ pub async fn queue_head(db: &Db, station_id: &str) -> ModelResult<Option<QueueHe
     Ok(Some(QueueHead {
         next,
         queued: u64::try_from(row.try_get::<i64>("", "queued")?).unwrap_or(0),
-        in_flight: row.try_get("", "in_flight")?,
+        // A count, not `EXISTS`: SQLite's rows give an undeclared expression as an
+        // integer, never a boolean (crate::sqlite).
+        in_flight: row.try_get::<i64>("", "in_flight")? > 0,
     }))
 }
 

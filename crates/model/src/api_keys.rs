@@ -1,10 +1,11 @@
 //! API keys: stored as SHA-256 lookup hashes, shown once when created.
 
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
 use crate::entities::api_key::{self, Column, Entity};
 use crate::ids::ObjectId;
+use crate::page::count;
 use crate::password::{api_key_hash, random_secret};
 use crate::{Db, ModelResult};
 
@@ -62,20 +63,22 @@ async fn store(db: &Db, name: &str, key: &str) -> ModelResult<ApiKeyInfo> {
 /// On database failure.
 pub async fn ensure_initial(db: &Db, configured: Option<&str>) -> ModelResult<Option<String>> {
     if let Some(key) = configured {
-        let exists = Entity::find()
-            .filter(Column::KeyHash.eq(api_key_hash(key)))
-            .count(db.conn())
-            .await?
+        let exists = count(
+            db.conn(),
+            Entity::find().filter(Column::KeyHash.eq(api_key_hash(key))),
+        )
+        .await?
             > 0;
         if !exists {
             store(db, "CSMS_API_KEY", key).await?;
         }
         return Ok(None);
     }
-    let live = Entity::find()
-        .filter(Column::RevokedAt.is_null())
-        .count(db.conn())
-        .await?;
+    let live = count(
+        db.conn(),
+        Entity::find().filter(Column::RevokedAt.is_null()),
+    )
+    .await?;
     if live > 0 {
         return Ok(None);
     }

@@ -1,28 +1,25 @@
 //! The connection every statement goes through: sea-orm's pool for PostgreSQL, and for
-//! SQLite the one connection held by the process itself, without sqlx's pool
-//! (ADR 0008).
+//! SQLite the one connection held by the process itself (ADRs 0008 and 0009).
 //!
-//! Why SQLite skips the pool: sqlx's pool tests a connection each time it is given back,
-//! from a task it spawns for that, with a `ping`, which on SQLite is one more round trip
-//! to the connection's worker thread. With SQLite's one connection (ADR 0002) the next
-//! statement waits for that ping, so a statement run on its own cost two thread
-//! hand-offs and a spawned task instead of one hand-off. Here the connection sits behind
-//! a fair async mutex: a statement locks it, runs (one hand-off), and unlocks it; a
-//! transaction holds the lock from `BEGIN` to `COMMIT`/`ROLLBACK`.
+//! SQLite's connection sits behind a fair async mutex: a statement locks it, runs in
+//! place on the calling task ([`crate::sqlite`]: no thread hand-off), and unlocks it; a
+//! transaction holds the lock from `BEGIN` to `COMMIT`/`ROLLBACK`, so its statements
+//! never wait for anything but SQLite.
 //!
 //! [`Conn`] and [`Txn`] implement sea-orm's [`ConnectionTrait`], so queries are written
-//! once for both databases, as before.
+//! once for both databases.
 
 use std::sync::Arc;
 
-use sea_orm::sqlx::sqlite::{Sqlite, SqliteConnection, SqliteTransactionManager};
-use sea_orm::sqlx::{self, Connection as _, PgPool, TransactionManager as _};
+use rusqlite::Connection;
+use sea_orm::sqlx::PgPool;
 use sea_orm::{
     ConnAcquireErr, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    ExecResult, QueryResult, RuntimeErr, Statement, TransactionTrait, Values,
+    ExecResult, QueryResult, Statement, TransactionTrait,
 };
-use sea_query_binder::SqlxValues;
 use tokio::sync::{Mutex, OwnedMutexGuard};
+
+use crate::sqlite;
 
 /// The database connection: PostgreSQL's pool, or SQLite's one connection. Clones
 /// share it.
@@ -38,7 +35,7 @@ pub enum Conn {
 /// closed.
 #[derive(Clone, Debug)]
 pub struct SqliteConn {
-    inner: Arc<Mutex<Option<SqliteConnection>>>,
+    inner: Arc<Mutex<Option<Connection>>>,
 }
 
 /// An open transaction on a [`Conn`]. Dropped without [`Txn::commit`], it rolls back.
@@ -53,31 +50,55 @@ pub enum Txn {
 /// A transaction on SQLite's one connection: holds the connection's lock.
 #[derive(Debug)]
 pub struct SqliteTxn {
-    // The statements of one transaction take `&self` (sea-orm's `ConnectionTrait`), so
-    // the held connection sits behind a mutex of its own; it is never contended.
-    conn: Mutex<OwnedMutexGuard<Option<SqliteConnection>>>,
+    // rusqlite's connection is not `Sync` and sea-orm's `ConnectionTrait` is, so the
+    // held connection sits behind a (never contended) mutex of its own.
+    conn: std::sync::Mutex<OwnedMutexGuard<Option<Connection>>>,
     open: bool,
 }
 
+impl SqliteConn {
+    /// Runs `f` on the connection once the lock is free.
+    async fn run<R>(&self, f: impl FnOnce(&Connection) -> Result<R, DbErr>) -> Result<R, DbErr> {
+        f(open(&*self.inner.lock().await)?)
+    }
+}
+
+impl SqliteTxn {
+    /// Runs `f` on the transaction's connection.
+    #[allow(clippy::unused_async)] // the same shape as `SqliteConn::run`, for the macro
+    async fn run<R>(&self, f: impl FnOnce(&Connection) -> Result<R, DbErr>) -> Result<R, DbErr> {
+        let held = self
+            .conn
+            .lock()
+            .map_err(|_| DbErr::Custom("a statement of this transaction panicked".into()))?;
+        f(open(&held)?)
+    }
+
+    /// Ends the transaction with `COMMIT` or `ROLLBACK`.
+    fn end(&mut self, sql: &str) -> Result<(), DbErr> {
+        let held = self
+            .conn
+            .get_mut()
+            .map_err(|_| DbErr::Custom("a statement of this transaction panicked".into()))?;
+        sqlite::execute_unprepared(open(held)?, sql)?;
+        self.open = false;
+        Ok(())
+    }
+}
+
 impl Conn {
-    /// Takes SQLite's connection out of sea-orm's pool (which the migrations ran on) and
-    /// keeps it; PostgreSQL keeps its pool.
+    /// Keeps PostgreSQL's pool; for SQLite, closes sea-orm's pool (which the migrations
+    /// ran on) and opens the connection every statement then runs on.
     ///
     /// # Errors
-    /// When the connection cannot be taken.
-    pub(crate) async fn new(pool: DatabaseConnection) -> Result<Conn, DbErr> {
+    /// When the connection cannot be opened.
+    pub(crate) async fn new(pool: DatabaseConnection, url: &str) -> Result<Conn, DbErr> {
         if pool.get_database_backend() != DbBackend::Sqlite {
             return Ok(Conn::Pool(pool));
         }
-        let connection = pool
-            .get_sqlite_connection_pool()
-            .acquire()
-            .await
-            .map_err(conn_err)?
-            .detach();
         pool.close().await?;
         Ok(Conn::Sqlite(SqliteConn {
-            inner: Arc::new(Mutex::new(Some(connection))),
+            inner: Arc::new(Mutex::new(Some(sqlite::open(url)?))),
         }))
     }
 
@@ -90,17 +111,12 @@ impl Conn {
         match self {
             Conn::Pool(pool) => Ok(Txn::Pool(pool.begin().await?)),
             Conn::Sqlite(sqlite) => {
-                // Built before `BEGIN` is sent: if this future is dropped while `BEGIN`
-                // is on its way, the transaction's drop queues the rollback behind it
-                // (sqlx's worker skips a rollback when no transaction is open).
-                let mut txn = SqliteTxn {
-                    conn: Mutex::new(Arc::clone(&sqlite.inner).lock_owned().await),
+                let held = Arc::clone(&sqlite.inner).lock_owned().await;
+                sqlite::execute_unprepared(open(&held)?, "BEGIN")?;
+                Ok(Txn::Sqlite(SqliteTxn {
+                    conn: std::sync::Mutex::new(held),
                     open: true,
-                };
-                SqliteTransactionManager::begin(open(txn.conn.get_mut())?, None)
-                    .await
-                    .map_err(exec_err)?;
-                Ok(Txn::Sqlite(txn))
+                }))
             }
         }
     }
@@ -112,10 +128,14 @@ impl Conn {
     pub async fn ping(&self) -> Result<(), DbErr> {
         match self {
             Conn::Pool(pool) => pool.ping().await,
-            Conn::Sqlite(sqlite) => open(&mut *sqlite.inner.lock().await)?
-                .ping()
-                .await
-                .map_err(conn_err),
+            Conn::Sqlite(sqlite) => {
+                sqlite
+                    .run(|conn| {
+                        conn.query_row("SELECT 1", [], |_| Ok(()))
+                            .map_err(sqlite::conn_err)
+                    })
+                    .await
+            }
         }
     }
 
@@ -128,7 +148,9 @@ impl Conn {
         match self {
             Conn::Pool(pool) => pool.close().await,
             Conn::Sqlite(sqlite) => match sqlite.inner.lock().await.take() {
-                Some(connection) => connection.close().await.map_err(conn_err),
+                Some(connection) => connection
+                    .close()
+                    .map_err(|(_, error)| sqlite::conn_err(error)),
                 None => Ok(()),
             },
         }
@@ -153,13 +175,7 @@ impl Txn {
     pub async fn commit(self) -> Result<(), DbErr> {
         match self {
             Txn::Pool(txn) => txn.commit().await,
-            Txn::Sqlite(mut txn) => {
-                SqliteTransactionManager::commit(open(txn.conn.get_mut())?)
-                    .await
-                    .map_err(exec_err)?;
-                txn.open = false;
-                Ok(())
-            }
+            Txn::Sqlite(mut txn) => txn.end("COMMIT"),
         }
     }
 
@@ -170,32 +186,36 @@ impl Txn {
     pub async fn rollback(self) -> Result<(), DbErr> {
         match self {
             Txn::Pool(txn) => txn.rollback().await,
-            Txn::Sqlite(mut txn) => {
-                SqliteTransactionManager::rollback(open(txn.conn.get_mut())?)
-                    .await
-                    .map_err(exec_err)?;
-                txn.open = false;
-                Ok(())
-            }
+            Txn::Sqlite(mut txn) => txn.end("ROLLBACK"),
         }
     }
 }
 
 impl Drop for SqliteTxn {
     fn drop(&mut self) {
-        if let (true, Some(conn)) = (self.open, self.conn.get_mut().as_mut()) {
-            // Queued on the connection's worker before the lock is released, so the
-            // next holder's statements run after the rollback.
-            SqliteTransactionManager::start_rollback(conn);
+        if !self.open {
+            return;
+        }
+        let held = match self.conn.get_mut() {
+            Ok(held) => held,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        // Before the lock is released, so the next holder starts on a clean connection.
+        // (SQLite may have ended the transaction itself after some errors.)
+        if let Some(conn) = held.as_ref().filter(|conn| !conn.is_autocommit()) {
+            if let Err(error) = conn.execute_batch("ROLLBACK") {
+                tracing::error!(%error, "rolling back a dropped transaction failed");
+            }
         }
     }
 }
 
 /// `ConnectionTrait` for [`Conn`] and [`Txn`]: the pooled variant delegates to sea-orm;
-/// the SQLite variant runs the statement on the connection `$lock` reaches (the shared
-/// connection's lock for `Conn`, the transaction's held connection for `Txn`).
+/// the SQLite variant runs the statement in place ([`crate::sqlite`]) on the connection
+/// its `run` reaches (the shared connection once its lock is free for `Conn`, the held
+/// one for `Txn`).
 macro_rules! connection_trait {
-    ($type:ident, |$sqlite:ident| $lock:expr) => {
+    ($type:ident) => {
         #[async_trait::async_trait]
         impl ConnectionTrait for $type {
             fn get_database_backend(&self) -> DbBackend {
@@ -208,104 +228,43 @@ macro_rules! connection_trait {
             async fn execute(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
                 match self {
                     $type::Pool(pool) => pool.execute(stmt).await,
-                    $type::Sqlite($sqlite) => execute(&mut $lock, &stmt).await,
+                    $type::Sqlite(sqlite) => sqlite.run(|c| sqlite::execute(c, &stmt)).await,
                 }
             }
 
             async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
                 match self {
                     $type::Pool(pool) => pool.execute_unprepared(sql).await,
-                    $type::Sqlite($sqlite) => execute_unprepared(&mut $lock, sql).await,
+                    $type::Sqlite(sqlite) => {
+                        sqlite.run(|c| sqlite::execute_unprepared(c, sql)).await
+                    }
                 }
             }
 
             async fn query_one(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
                 match self {
                     $type::Pool(pool) => pool.query_one(stmt).await,
-                    $type::Sqlite($sqlite) => query_one(&mut $lock, &stmt).await,
+                    $type::Sqlite(sqlite) => sqlite.run(|c| sqlite::query_one(c, &stmt)).await,
                 }
             }
 
             async fn query_all(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
                 match self {
                     $type::Pool(pool) => pool.query_all(stmt).await,
-                    $type::Sqlite($sqlite) => query_all(&mut $lock, &stmt).await,
+                    $type::Sqlite(sqlite) => sqlite.run(|c| sqlite::query_all(c, &stmt)).await,
                 }
             }
         }
     };
 }
 
-connection_trait!(Conn, |sqlite| *sqlite.inner.lock().await);
-connection_trait!(Txn, |txn| **txn.conn.lock().await);
-
-/// The sqlx query for a sea-orm statement, as sea-orm's own SQLite driver builds it.
-fn sqlx_query(stmt: &Statement) -> sqlx::query::Query<'_, Sqlite, SqlxValues> {
-    let values = stmt.values.clone().unwrap_or(Values(Vec::new()));
-    sqlx::query_with(&stmt.sql, SqlxValues(values))
-}
-
-async fn execute(
-    conn: &mut Option<SqliteConnection>,
-    stmt: &Statement,
-) -> Result<ExecResult, DbErr> {
-    sqlx_query(stmt)
-        .execute(open(conn)?)
-        .await
-        .map(ExecResult::from)
-        .map_err(exec_err)
-}
-
-async fn execute_unprepared(
-    conn: &mut Option<SqliteConnection>,
-    sql: &str,
-) -> Result<ExecResult, DbErr> {
-    sqlx::Executor::execute(open(conn)?, sql)
-        .await
-        .map(ExecResult::from)
-        .map_err(exec_err)
-}
-
-async fn query_one(
-    conn: &mut Option<SqliteConnection>,
-    stmt: &Statement,
-) -> Result<Option<QueryResult>, DbErr> {
-    sqlx_query(stmt)
-        .fetch_optional(open(conn)?)
-        .await
-        .map(|row| row.map(QueryResult::from))
-        .map_err(query_err)
-}
-
-async fn query_all(
-    conn: &mut Option<SqliteConnection>,
-    stmt: &Statement,
-) -> Result<Vec<QueryResult>, DbErr> {
-    sqlx_query(stmt)
-        .fetch_all(open(conn)?)
-        .await
-        .map(|rows| rows.into_iter().map(QueryResult::from).collect())
-        .map_err(query_err)
-}
+connection_trait!(Conn);
+connection_trait!(Txn);
 
 /// The connection, unless it was closed.
-fn open(conn: &mut Option<SqliteConnection>) -> Result<&mut SqliteConnection, DbErr> {
-    conn.as_mut()
+fn open(conn: &Option<Connection>) -> Result<&Connection, DbErr> {
+    conn.as_ref()
         .ok_or(DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed))
-}
-
-// The same error kinds sea-orm's own driver gives, so `DbErr::sql_err` (unique
-// violations) works unchanged.
-fn exec_err(error: sqlx::Error) -> DbErr {
-    DbErr::Exec(RuntimeErr::SqlxError(error))
-}
-
-fn query_err(error: sqlx::Error) -> DbErr {
-    DbErr::Query(RuntimeErr::SqlxError(error))
-}
-
-fn conn_err(error: sqlx::Error) -> DbErr {
-    DbErr::Conn(RuntimeErr::SqlxError(error))
 }
 
 #[cfg(test)]

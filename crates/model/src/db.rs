@@ -15,13 +15,6 @@ use crate::conn::Conn;
 use crate::time::{Clock, SystemClock};
 use crate::ModelResult;
 
-/// Prepared statements SQLite's connection keeps (sqlx's default is 100). The set-based
-/// statements of the group commit and the webhook claims have one text per batch size,
-/// so 100 entries kept being evicted and prepared again (`sqlite3Prepare` was about 11 %
-/// of SQLite's thread in the webhook benchmark; 7–9 % more events/s with 1,000 in two
-/// paired runs, no measurable memory cost: docs/benchmarks.md, fifth pass).
-const SQLITE_STATEMENT_CACHE: usize = 1000;
-
 /// A connected, migrated database plus the clock used for every timestamp.
 ///
 /// Clones share the connection, the clock and the outbox signal.
@@ -76,8 +69,8 @@ impl Db {
         if options.url.starts_with("sqlite:") {
             // One connection: SQLite serialises writers anyway, and a single connection
             // never meets SQLITE_BUSY on a read-then-write transaction (ADR 0002).
-            // The pool only runs the migrations; then `Conn::new` takes the connection
-            // out of it (ADR 0008).
+            // The pool only runs the migrations; then `Conn::new` closes it and opens
+            // the connection statements run on in place (ADRs 0008, 0009).
             connect
                 .max_connections(1)
                 .test_before_acquire(false)
@@ -86,7 +79,6 @@ impl Db {
                         .synchronous(SqliteSynchronous::Normal)
                         .busy_timeout(Duration::from_secs(10))
                         .foreign_keys(true)
-                        .statement_cache_capacity(SQLITE_STATEMENT_CACHE)
                 });
         } else {
             connect.max_connections(options.max_connections);
@@ -104,7 +96,7 @@ impl Db {
         }
         let pool = Database::connect(connect).await?;
         Migrator::up(&pool, None).await?;
-        let conn = Conn::new(pool).await?;
+        let conn = Conn::new(pool, &options.url).await?;
         Ok(Db {
             conn,
             clock,

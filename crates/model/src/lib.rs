@@ -25,6 +25,7 @@ pub mod notify;
 pub mod page;
 pub mod password;
 mod sql;
+mod sqlite;
 pub mod time;
 pub mod tokens;
 pub mod transactions;

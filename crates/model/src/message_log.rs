@@ -340,10 +340,10 @@ pub async fn prune_station(db: &Db, station_id: &str, keep: u64) -> ModelResult<
         .order_by_desc(Column::Seq)
         .offset(keep - 1)
         .limit(1)
-        .into_tuple::<(i64, i64)>()
+        .into_model::<Position>()
         .one(db.conn())
         .await?;
-    let Some((timestamp, seq)) = oldest_kept else {
+    let Some(Position { timestamp, seq }) = oldest_kept else {
         return Ok(0);
     };
     let result = Entity::delete_many()
@@ -358,6 +358,14 @@ pub async fn prune_station(db: &Db, station_id: &str, keep: u64) -> ModelResult<
         .exec(db.conn())
         .await?;
     Ok(result.rows_affected)
+}
+
+/// Where a frame sits in a station's log. Read by name: SQLite's rows are not read by
+/// position (crate::sqlite).
+#[derive(Debug, FromQueryResult)]
+struct Position {
+    timestamp: i64,
+    seq: i64,
 }
 
 #[derive(Debug, FromQueryResult)]

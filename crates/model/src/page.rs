@@ -64,8 +64,8 @@ where
     E::Model: Sync,
     C: sea_orm::ColumnTrait,
 {
-    use sea_orm::{PaginatorTrait, QueryOrder, QuerySelect};
-    let total = query.clone().count(db.conn()).await?;
+    use sea_orm::{QueryOrder, QuerySelect};
+    let total = count(db.conn(), query.clone()).await?;
     let column = match page.sort_by {
         SortField::CreatedAt => created,
         SortField::UpdatedAt => updated,
@@ -83,4 +83,25 @@ where
         .all(db.conn())
         .await?;
     Ok((rows, total))
+}
+
+/// How many rows `query` selects, as one `SELECT COUNT(*)`. (sea-orm's own `count`
+/// reads its result as `i32` on SQLite, which the in-place SQLite rows do not give:
+/// see `crate::sqlite`.)
+///
+/// # Errors
+/// On database failure.
+pub async fn count<E, C>(conn: &C, query: sea_orm::Select<E>) -> crate::ModelResult<u64>
+where
+    E: sea_orm::EntityTrait,
+    C: sea_orm::ConnectionTrait,
+{
+    use sea_orm::QuerySelect;
+    let counted: Option<i64> = query
+        .select_only()
+        .column_as(sea_orm::sea_query::Expr::cust("COUNT(*)"), "counted")
+        .into_tuple()
+        .one(conn)
+        .await?;
+    Ok(counted.map_or(0, |n| u64::try_from(n).unwrap_or(0)))
 }

@@ -13,8 +13,8 @@ use base64::Engine as _;
 use rand::RngCore;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, Statement,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, QuerySelect, Set, Statement,
 };
 use serde_json::{json, Map, Value};
 
@@ -467,8 +467,8 @@ pub struct Delivery {
     pub event_id: String,
     pub event_type: String,
     pub status: String,
-    pub attempts: i32,
-    pub last_status_code: Option<i32>,
+    pub attempts: i64,
+    pub last_status_code: Option<i64>,
     pub last_error: Option<String>,
     pub next_attempt_at: i64,
     pub created_at: i64,
@@ -561,7 +561,7 @@ pub async fn list_deliveries(
     if let Some(status) = status {
         query = query.filter(Column::Status.eq(status.as_str()));
     }
-    let total = query.clone().count(db.conn()).await?;
+    let total = crate::page::count(db.conn(), query.clone()).await?;
     let order = if page.descending {
         sea_orm::Order::Desc
     } else {
@@ -643,8 +643,8 @@ pub struct ClaimedDelivery {
     pub event_id: String,
     /// The stored envelope, sent byte for byte as the body.
     pub body: String,
-    pub attempts: i32,
-    pub window_attempts: i32,
+    pub attempts: i64,
+    pub window_attempts: i64,
     pub first_attempt_at: Option<i64>,
     /// The lease this claim holds; [`finish_attempts`] only applies while it still does.
     pub lease_until: i64,
@@ -1411,7 +1411,7 @@ mod queue_tests {
         t.clock.advance_ms(1000);
         let again = runs(&t).await;
         assert_eq!(events(&again), [vec![a(0), a(1), a(2)]]);
-        let attempts: Vec<i32> = t
+        let attempts: Vec<i64> = t
             .deliveries(&endpoint)
             .await
             .iter()
@@ -1585,7 +1585,7 @@ mod queue_tests {
         assert!(!stored.active);
         assert_eq!(stored.failing_since, Some(now));
         let items = t.deliveries(&endpoint).await;
-        let statuses: Vec<(&str, i32)> = items
+        let statuses: Vec<(&str, i64)> = items
             .iter()
             .map(|d| (d.status.as_str(), d.attempts))
             .collect();

@@ -224,7 +224,7 @@ async fn attempt(
     } else {
         policy.after_failure(
             claimed.first_attempt_at.unwrap_or(started_at),
-            claimed.window_attempts.saturating_add(1),
+            i32::try_from(claimed.window_attempts.saturating_add(1)).unwrap_or(i32::MAX),
             finished_at,
             rand::random::<f64>(),
         )

@@ -12,10 +12,10 @@ pub struct Model {
     pub event_seq: i64,
     pub order_key: String,
     pub status: String,
-    pub attempts: i32,
+    pub attempts: i64,
     pub next_attempt_at: i64,
     pub lease_until: Option<i64>,
-    pub last_status_code: Option<i32>,
+    pub last_status_code: Option<i64>,
     pub last_error: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
@@ -23,7 +23,7 @@ pub struct Model {
     /// redelivery); `None` before any attempt.
     pub first_attempt_at: Option<i64>,
     /// Attempts made in the current retry window (the backoff exponent).
-    pub window_attempts: i32,
+    pub window_attempts: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

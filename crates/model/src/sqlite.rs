@@ -1,0 +1,378 @@
+//! SQLite's statements, run in place on the calling task (ADR 0009): sea-orm builds the
+//! statement, rusqlite runs it on the process's one connection, and the rows come back
+//! as sea-orm [`QueryResult`]s, so every query is still written once for both
+//! databases.
+//!
+//! Why not sqlx here: sqlx runs each SQLite connection on a worker thread of its own,
+//! and every statement is a round trip to it (two thread wake-ups, and the caller then
+//! waits its turn on the runtime again). A transaction of five statements held the
+//! connection across ten such hand-offs while every other task waited for it. Run in
+//! place, a statement costs what SQLite costs (microseconds: WAL, `synchronous =
+//! NORMAL`, no fsync at commit) and a transaction whose statements only touch the
+//! database runs in one poll.
+//!
+//! Rows are handed over as sea-orm proxy rows (name → value), whose reads are exact:
+//! an `i64` field reads only a `BigInt`, a `bool` only a `Bool`. SQLite hands back its
+//! storage classes, so the conversion is: a column declared `boolean` → `Bool`, every
+//! other integer → `BigInt` (the schema has no narrower integers: migration m0007),
+//! text → `String`, real → `Double`, blob → `Bytes`. What follows from that:
+//! - an expression column (no declared type) that Rust reads as `bool` must be written
+//!   as a count or a cast on the Rust side instead (`actions::QUEUE_HEAD`);
+//! - rows are read by column name, never by position (a proxy row is ordered by name):
+//!   a tuple of several columns is read into a named struct instead;
+//! - sea-orm's paginator reads its count as `i32` on SQLite: [`crate::page::count`]
+//!   counts instead.
+//!
+//! The statements [`crate::conn`]'s tests and every model test run on SQLite cover
+//! these reads.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, OpenFlags};
+use sea_orm::sqlx::sqlite::SqliteConnectOptions;
+use sea_orm::{
+    DbErr, ExecResult, ProxyExecResult, ProxyRow, QueryResult, RuntimeErr, Statement, Value, Values,
+};
+use sea_query_rusqlite::RusqliteValue;
+
+/// Prepared statements the connection keeps. The set-based statements of the group
+/// commit and the webhook claims have one text per batch size, so rusqlite's default of
+/// 16 (and sqlx's 100 before it) kept evicting them (`sqlite3Prepare` was about 11 % of
+/// SQLite's time in the webhook benchmark: docs/benchmarks.md, fifth pass).
+const STATEMENT_CACHE: usize = 1000;
+
+/// How long a statement waits for a lock another process holds before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Opens the database file of a `sqlite:` URL (already migrated, so already in WAL
+/// mode) with the connection settings of ADR 0002.
+///
+/// # Errors
+/// When the URL is not a SQLite URL or the file cannot be opened.
+pub(crate) fn open(url: &str) -> Result<Connection, DbErr> {
+    if !url.starts_with("sqlite:") {
+        return Err(DbErr::Conn(RuntimeErr::Internal(format!(
+            "{url}: not a sqlite: URL"
+        ))));
+    }
+    let options = SqliteConnectOptions::from_str(url)
+        .map_err(|e| DbErr::Conn(RuntimeErr::Internal(format!("{url}: {e}"))))?;
+    open_file(options.get_filename())
+}
+
+fn open_file(path: &Path) -> Result<Connection, DbErr> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(conn_err)?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(conn_err)?;
+    conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(()))
+        .map_err(conn_err)?;
+    conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
+        .map_err(conn_err)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    Ok(conn)
+}
+
+/// Binds the statement's values. sea-query's SQLite statements use `?` (bound in
+/// order); the hand-written ones use `$n`, which SQLite numbers by first appearance, so
+/// `$n` is bound by its number (as sqlx did): `... $1 ... $3 ... $2` is right.
+fn bind(prepared: &mut rusqlite::Statement<'_>, stmt: &Statement) -> rusqlite::Result<()> {
+    let Values(values) = stmt.values.clone().unwrap_or(Values(Vec::new()));
+    for index in 1..=prepared.parameter_count() {
+        let number = match prepared.parameter_name(index) {
+            Some(name) => name
+                .get(1..)
+                .and_then(|number| number.parse::<usize>().ok())
+                .ok_or_else(|| rusqlite::Error::InvalidParameterName(name.to_owned()))?,
+            None => index,
+        };
+        let value = number
+            .checked_sub(1)
+            .and_then(|at| values.get(at))
+            .ok_or(rusqlite::Error::InvalidParameterCount(number, values.len()))?;
+        prepared.raw_bind_parameter(index, RusqliteValue(value.clone()))?;
+    }
+    Ok(())
+}
+
+/// Runs a statement that may or may not return rows (they are dropped).
+pub(crate) fn execute(conn: &Connection, stmt: &Statement) -> Result<ExecResult, DbErr> {
+    let mut prepared = conn.prepare_cached(&stmt.sql).map_err(exec_err)?;
+    bind(&mut prepared, stmt).map_err(exec_err)?;
+    let mut rows = prepared.raw_query();
+    while rows.next().map_err(exec_err)?.is_some() {}
+    Ok(exec_result(conn))
+}
+
+/// Runs one or more statements without parameters.
+pub(crate) fn execute_unprepared(conn: &Connection, sql: &str) -> Result<ExecResult, DbErr> {
+    conn.execute_batch(sql).map_err(exec_err)?;
+    Ok(exec_result(conn))
+}
+
+fn exec_result(conn: &Connection) -> ExecResult {
+    ExecResult::from(ProxyExecResult {
+        last_insert_id: u64::try_from(conn.last_insert_rowid()).unwrap_or(0),
+        rows_affected: conn.changes(),
+    })
+}
+
+/// The statement's first row, if any.
+pub(crate) fn query_one(conn: &Connection, stmt: &Statement) -> Result<Option<QueryResult>, DbErr> {
+    Ok(query(conn, stmt, Some(1))?.pop())
+}
+
+/// All the statement's rows.
+pub(crate) fn query_all(conn: &Connection, stmt: &Statement) -> Result<Vec<QueryResult>, DbErr> {
+    query(conn, stmt, None)
+}
+
+/// How a column's integers are handed to sea-orm.
+#[derive(Clone, Copy)]
+enum Integers {
+    /// Declared `boolean`: 0 and 1 as `Bool`.
+    Bool,
+    /// Anything else: `BigInt`.
+    BigInt,
+}
+
+fn query(
+    conn: &Connection,
+    stmt: &Statement,
+    limit: Option<usize>,
+) -> Result<Vec<QueryResult>, DbErr> {
+    let mut prepared = conn.prepare_cached(&stmt.sql).map_err(query_err)?;
+    let columns: Vec<(String, Integers)> = prepared
+        .columns()
+        .iter()
+        .map(|column| {
+            let integers = match column.decl_type() {
+                Some(declared) if declared.eq_ignore_ascii_case("boolean") => Integers::Bool,
+                _ => Integers::BigInt,
+            };
+            (column.name().to_owned(), integers)
+        })
+        .collect();
+    bind(&mut prepared, stmt).map_err(query_err)?;
+    let mut rows = prepared.raw_query();
+    let mut results = Vec::new();
+    while let Some(row) = rows.next().map_err(query_err)? {
+        let mut values = BTreeMap::new();
+        for (index, (name, integers)) in columns.iter().enumerate() {
+            let value = row.get_ref(index).map_err(query_err)?;
+            values.insert(name.clone(), sea_value(value, *integers)?);
+        }
+        results.push(QueryResult::from(ProxyRow::new(values)));
+        if limit.is_some_and(|limit| results.len() >= limit) {
+            break;
+        }
+    }
+    Ok(results)
+}
+
+/// One SQLite value as the sea-orm value its Rust field reads.
+fn sea_value(value: ValueRef<'_>, integers: Integers) -> Result<Value, DbErr> {
+    Ok(match (value, integers) {
+        // Any typed `None` reads as `None` into an `Option` and fails a required field.
+        (ValueRef::Null, Integers::Bool) => Value::Bool(None),
+        (ValueRef::Null, Integers::BigInt) => Value::BigInt(None),
+        (ValueRef::Integer(n), Integers::Bool) => Value::Bool(Some(n != 0)),
+        (ValueRef::Integer(n), Integers::BigInt) => Value::BigInt(Some(n)),
+        (ValueRef::Real(x), _) => Value::Double(Some(x)),
+        (ValueRef::Text(text), _) => Value::String(Some(Box::new(
+            std::str::from_utf8(text)
+                .map_err(|e| DbErr::Type(format!("text that is not UTF-8: {e}")))?
+                .to_owned(),
+        ))),
+        (ValueRef::Blob(bytes), _) => Value::Bytes(Some(Box::new(bytes.to_vec()))),
+    })
+}
+
+// The same error kinds sea-orm's own drivers give; the message is SQLite's (a unique
+// violation reads "UNIQUE constraint failed: ...").
+fn exec_err(error: rusqlite::Error) -> DbErr {
+    DbErr::Exec(RuntimeErr::Internal(error.to_string()))
+}
+
+fn query_err(error: rusqlite::Error) -> DbErr {
+    DbErr::Query(RuntimeErr::Internal(error.to_string()))
+}
+
+pub(crate) fn conn_err(error: rusqlite::Error) -> DbErr {
+    DbErr::Conn(RuntimeErr::Internal(error.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{DbBackend, Statement};
+
+    use super::*;
+
+    fn probe() -> (tempdir::Dir, Connection) {
+        let dir = tempdir::Dir::new();
+        let conn = open_file(&dir.0.join("probe.db")).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE t (seq INTEGER PRIMARY KEY AUTOINCREMENT, flag boolean NOT NULL, \
+             n bigint, s text, r REAL, b BLOB)",
+        )
+        .unwrap();
+        (dir, conn)
+    }
+
+    mod tempdir {
+        pub(super) struct Dir(pub(super) std::path::PathBuf);
+        impl Dir {
+            pub(super) fn new() -> Dir {
+                let dir = std::env::temp_dir()
+                    .join(format!("csms-sqlite-{:016x}", rand::random::<u64>()));
+                std::fs::create_dir_all(&dir).unwrap();
+                Dir(dir)
+            }
+        }
+        impl Drop for Dir {
+            fn drop(&mut self) {
+                let _ = std::fs::remove_dir_all(&self.0);
+            }
+        }
+    }
+
+    fn stmt(sql: &str, values: Vec<Value>) -> Statement {
+        Statement::from_sql_and_values(DbBackend::Sqlite, sql, values)
+    }
+
+    #[test]
+    fn values_come_back_as_the_types_their_fields_read() {
+        let (_dir, conn) = probe();
+        let inserted = execute(
+            &conn,
+            &stmt(
+                "INSERT INTO t (flag, n, s, r, b) VALUES ($1, $2, $3, $4, $5)",
+                vec![
+                    true.into(),
+                    7_i64.into(),
+                    "x".into(),
+                    1.5_f64.into(),
+                    vec![1_u8, 2].into(),
+                ],
+            ),
+        )
+        .unwrap();
+        assert_eq!(inserted.rows_affected(), 1);
+        assert_eq!(inserted.last_insert_id(), 1);
+        let row = query_one(
+            &conn,
+            &stmt(
+                "SELECT seq, flag, n, s, r, b, NULL AS absent, COUNT(*) OVER () AS total, \
+                 (SELECT flag FROM t) AS sub FROM t",
+                vec![],
+            ),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(row.try_get::<i64>("", "seq").unwrap(), 1);
+        assert!(row.try_get::<bool>("", "flag").unwrap());
+        assert!(
+            row.try_get::<bool>("", "sub").unwrap(),
+            "a subquery keeps the declared type"
+        );
+        assert_eq!(row.try_get::<Option<i64>>("", "n").unwrap(), Some(7));
+        assert_eq!(row.try_get::<String>("", "s").unwrap(), "x");
+        assert!((row.try_get::<f64>("", "r").unwrap() - 1.5).abs() < f64::EPSILON);
+        assert_eq!(row.try_get::<Vec<u8>>("", "b").unwrap(), vec![1, 2]);
+        assert_eq!(row.try_get::<Option<String>>("", "absent").unwrap(), None);
+        assert!(
+            row.try_get::<String>("", "absent").is_err(),
+            "NULL into a required field"
+        );
+        assert_eq!(row.try_get::<i64>("", "total").unwrap(), 1);
+    }
+
+    #[test]
+    fn returning_rows_keep_declared_types_and_a_limit_of_one_stops_early() {
+        let (_dir, conn) = probe();
+        for n in 0..3_i64 {
+            execute(
+                &conn,
+                &stmt(
+                    "INSERT INTO t (flag, n) VALUES ($1, $2)",
+                    vec![false.into(), n.into()],
+                ),
+            )
+            .unwrap();
+        }
+        let updated = query_all(
+            &conn,
+            &stmt(
+                "UPDATE t SET flag = $1 WHERE n >= $2 RETURNING *",
+                vec![true.into(), 1_i64.into()],
+            ),
+        )
+        .unwrap();
+        assert_eq!(updated.len(), 2);
+        assert!(updated
+            .iter()
+            .all(|row| row.try_get::<bool>("", "flag").unwrap()));
+        let first = query_one(&conn, &stmt("SELECT n FROM t ORDER BY n", vec![])).unwrap();
+        assert_eq!(
+            first.unwrap().try_get::<Option<i64>>("", "n").unwrap(),
+            Some(0)
+        );
+        // The statement was reset, not left mid-way: the table can be written again.
+        execute(&conn, &stmt("DELETE FROM t", vec![])).unwrap();
+    }
+
+    #[test]
+    fn numbered_parameters_are_bound_by_their_number_and_question_marks_in_order() {
+        let (_dir, conn) = probe();
+        let row = query_one(
+            &conn,
+            &stmt(
+                "SELECT $2 AS two, $1 AS one, $2 AS again",
+                vec![1_i64.into(), 2_i64.into()],
+            ),
+        )
+        .unwrap()
+        .unwrap();
+        let read = |name| row.try_get::<i64>("", name).unwrap();
+        assert_eq!((read("one"), read("two"), read("again")), (1, 2, 2));
+        let row = query_one(
+            &conn,
+            &stmt("SELECT ? AS a, ? AS b", vec![1_i64.into(), 2_i64.into()]),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(row.try_get::<i64>("", "b").unwrap(), 2);
+        assert!(query_one(&conn, &stmt("SELECT $3 AS x", vec![1_i64.into()])).is_err());
+    }
+
+    #[test]
+    fn errors_carry_sqlites_message() {
+        let (_dir, conn) = probe();
+        conn.execute_batch("CREATE UNIQUE INDEX t_n ON t (n)")
+            .unwrap();
+        let insert = stmt(
+            "INSERT INTO t (flag, n) VALUES ($1, $2)",
+            vec![true.into(), 1_i64.into()],
+        );
+        execute(&conn, &insert).unwrap();
+        let error = execute(&conn, &insert).unwrap_err();
+        assert!(matches!(error, DbErr::Exec(_)));
+        assert!(
+            error.to_string().contains("UNIQUE constraint failed"),
+            "{error}"
+        );
+        assert!(matches!(
+            query_all(&conn, &stmt("SELECT nope FROM t", vec![])).unwrap_err(),
+            DbErr::Query(_)
+        ));
+        assert!(open("postgres://nowhere").is_err());
+    }
+}
