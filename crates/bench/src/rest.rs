@@ -58,6 +58,27 @@ impl Rest {
         Ok((body["result"].clone(), total))
     }
 
+    /// A counter or gauge of `GET /metrics` (Prometheus text), `None` when absent.
+    ///
+    /// # Errors
+    /// When the request fails.
+    pub async fn metric(&self, name: &str) -> BenchResult<Option<f64>> {
+        let text = self
+            .client
+            .get(format!("{}/metrics", self.base))
+            .bearer_auth(&self.key)
+            .send()
+            .await?
+            .text()
+            .await?;
+        Ok(text.lines().find_map(|line| {
+            let (metric, value) = line.split_once(' ')?;
+            (metric == name)
+                .then(|| value.trim().parse().ok())
+                .flatten()
+        }))
+    }
+
     /// How many chargestations match `query` (`online=true`, ...): `X-Total-Count`.
     ///
     /// # Errors

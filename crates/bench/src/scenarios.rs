@@ -415,9 +415,11 @@ async fn heartbeat(plan: &Plan, outcome: &mut Outcome) -> BenchResult<()> {
          CALL each) for {} s, then at a fixed 1/s each for {} s. CPU µs per round-trip = \
          server user+system time (from `/proc/<pid>/stat`) over the back-to-back window / \
          round-trips. `CSMS_MESSAGE_LOG_ENABLED` is set as shown (a csms without the setting \
-         ignores it).\n\n\
-         | server | message log | round-trips/s | CPU µs / round-trip | vs baseline | p50 | p99 | p50 @ 1/s | p99 @ 1/s | max @ 1/s | errors |\n\
-         |---|---|---|---|---|---|---|---|---|---|---|\n",
+         ignores it). *Frames dropped* = `csms_message_log_dropped_total` after the \
+         back-to-back window: frames the message log's writer could not keep up with (the \
+         CPU per round trip with the log on includes storing only the others).\n\n\
+         | server | message log | round-trips/s | CPU µs / round-trip | vs baseline | p50 | p99 | p50 @ 1/s | p99 @ 1/s | max @ 1/s | errors | frames dropped |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|---|\n",
         plan.sizes.heartbeat_window.as_secs(),
         plan.sizes.fixed_rate_window.as_secs()
     );
@@ -449,6 +451,13 @@ async fn heartbeat(plan: &Plan, outcome: &mut Outcome) -> BenchResult<()> {
         let before = server.sample()?;
         let b2b = fleet.heartbeats(0, plan.sizes.heartbeat_window).await;
         let after = server.sample()?;
+        let dropped = match (log, server.rest()) {
+            ("on", Ok(rest)) => rest
+                .metric("csms_message_log_dropped_total")
+                .await?
+                .map_or("?".to_owned(), |n| format!("{n:.0}")),
+            _ => "–".to_owned(),
+        };
         let fixed = fleet.heartbeats(1_000, plan.sizes.fixed_rate_window).await;
         fleet.close(Duration::from_secs(30)).await;
         server.stop().await;
@@ -466,7 +475,7 @@ async fn heartbeat(plan: &Plan, outcome: &mut Outcome) -> BenchResult<()> {
         }
         let _ = writeln!(
             md,
-            "| {} | {log} | {:.0} | {cpu_us:.1} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {log} | {:.0} | {cpu_us:.1} | {} | {} | {} | {} | {} | {} | {} | {dropped} |",
             kind.label(),
             b2b.per_sec(),
             ratio(cpu_us, baseline_cpu),

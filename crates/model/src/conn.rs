@@ -36,6 +36,8 @@ pub enum Conn {
 #[derive(Clone, Debug)]
 pub struct SqliteConn {
     inner: Arc<Mutex<Option<Connection>>>,
+    /// Stopped when the connection is closed (or the last clone dropped).
+    checkpointer: Arc<std::sync::Mutex<Option<sqlite::Checkpointer>>>,
 }
 
 /// An open transaction on a [`Conn`]. Dropped without [`Txn::commit`], it rolls back.
@@ -60,6 +62,17 @@ impl SqliteConn {
     /// Runs `f` on the connection once the lock is free.
     async fn run<R>(&self, f: impl FnOnce(&Connection) -> Result<R, DbErr>) -> Result<R, DbErr> {
         f(open(&*self.inner.lock().await)?)
+    }
+}
+
+impl SqliteConn {
+    /// Stops (and joins) the WAL checkpointer thread, if it still runs.
+    fn stop_checkpointer(&self) {
+        let checkpointer = match self.checkpointer.lock() {
+            Ok(mut held) => held.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
+        };
+        drop(checkpointer);
     }
 }
 
@@ -97,8 +110,10 @@ impl Conn {
             return Ok(Conn::Pool(pool));
         }
         pool.close().await?;
+        let (connection, checkpointer) = sqlite::open(url)?;
         Ok(Conn::Sqlite(SqliteConn {
-            inner: Arc::new(Mutex::new(Some(sqlite::open(url)?))),
+            inner: Arc::new(Mutex::new(Some(connection))),
+            checkpointer: Arc::new(std::sync::Mutex::new(Some(checkpointer))),
         }))
     }
 
@@ -147,12 +162,17 @@ impl Conn {
     pub async fn close(self) -> Result<(), DbErr> {
         match self {
             Conn::Pool(pool) => pool.close().await,
-            Conn::Sqlite(sqlite) => match sqlite.inner.lock().await.take() {
-                Some(connection) => connection
-                    .close()
-                    .map_err(|(_, error)| sqlite::conn_err(error)),
-                None => Ok(()),
-            },
+            Conn::Sqlite(sqlite) => {
+                // The checkpointer first: closing the last connection checkpoints and
+                // removes the WAL.
+                sqlite.stop_checkpointer();
+                match sqlite.inner.lock().await.take() {
+                    Some(connection) => connection
+                        .close()
+                        .map_err(|(_, error)| sqlite::conn_err(error)),
+                    None => Ok(()),
+                }
+            }
         }
     }
 

@@ -188,6 +188,9 @@ pub struct MessageLogConfig {
     pub channel_capacity: usize,
     /// The most frames stored in one statement.
     pub batch_size: usize,
+    /// How long the writer waits for more frames before storing a batch that is not
+    /// full; zero stores at once.
+    pub linger: Duration,
     /// Age pruning runs at least this often (by the injected clock while frames flow,
     /// and on a timer while idle).
     pub prune_interval: Duration,
@@ -204,6 +207,7 @@ impl Default for MessageLogConfig {
             // (a batch's frames come from many stations); 10 values a row stays under
             // SQLite's 32766 and PostgreSQL's 65535 bind parameters.
             batch_size: 2048,
+            linger: Duration::from_millis(50),
             prune_interval: Duration::from_secs(60),
         }
     }
@@ -295,6 +299,7 @@ impl MessageLogWriter {
                     if received == 0 {
                         break;
                     }
+                    gather(&mut self.receiver, &mut batch, batch_size, self.config.linger).await;
                     self.store(&mut batch).await;
                     self.prune_if_due().await;
                 }
@@ -585,10 +590,74 @@ impl<'de> serde::de::Visitor<'de> for ScalarVisitor {
     }
 }
 
+/// Waits up to `linger` for more frames (or a full batch) before a batch is stored, so
+/// that frames go in a few large commits rather than many small ones (each commit
+/// rewrites the index pages its frames touch: a frame of each of 1,000 stations touches
+/// about 1,000 leaf pages, in one commit or in a thousand). While SQLite's statements
+/// were handed to sqlx's thread, frames gathered during that round trip by themselves;
+/// run in place (ADR 0009), the insert would otherwise start as soon as one frame
+/// waits. Frames are on no charger's path: they only reach the log (and its live stream)
+/// this much later.
+async fn gather<T>(
+    receiver: &mut mpsc::Receiver<T>,
+    batch: &mut Vec<T>,
+    batch_size: usize,
+    linger: Duration,
+) {
+    if linger.is_zero() {
+        return;
+    }
+    let deadline = tokio::time::sleep(linger);
+    tokio::pin!(deadline);
+    while batch.len() < batch_size {
+        tokio::select! {
+            () = &mut deadline => return,
+            received = receiver.recv_many(batch, batch_size - batch.len()) => {
+                if received == 0 {
+                    return;
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_batch_waits_the_linger_for_more_frames_unless_it_fills_up() {
+        let linger = Duration::from_millis(10);
+        let (sender, mut receiver) = mpsc::channel(16);
+        let late = sender.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(4)).await;
+            sender.send(2).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            late.send(3).await.unwrap();
+        });
+        let started = tokio::time::Instant::now();
+        let mut batch = vec![1];
+        gather(&mut receiver, &mut batch, 100, linger).await;
+        assert_eq!(
+            batch,
+            [1, 2],
+            "the frame within the linger joins, the later one not"
+        );
+        assert_eq!(started.elapsed(), linger);
+
+        // A full batch goes at once; no linger goes at once too.
+        let (sender, mut receiver) = mpsc::channel(16);
+        sender.send(5).await.unwrap();
+        let started = tokio::time::Instant::now();
+        let mut batch = vec![4];
+        gather(&mut receiver, &mut batch, 2, linger).await;
+        assert_eq!((batch, started.elapsed()), (vec![4, 5], Duration::ZERO));
+        let mut batch = vec![6];
+        gather(&mut receiver, &mut batch, 100, Duration::ZERO).await;
+        assert_eq!((batch, started.elapsed()), (vec![6], Duration::ZERO));
+    }
 
     fn captured(text: &str, action: Option<&str>) -> CapturedFrame {
         CapturedFrame {
