@@ -383,7 +383,13 @@ async fn real_answers_match_the_documented_schemas() {
     let (_, transaction) = checked(&app, doc, M::GET, one, None).await;
     assert_eq!(transaction["result"]["energy"], 100);
 
-    // The message log of all that.
+    // The message log of all that (stored in batches, a little after the frames went).
+    app.wait_for_get(&sub("/messages"), "the frames of all that", |frames| {
+        frames["result"]
+            .as_array()
+            .is_some_and(|items| items.len() >= 4)
+    })
+    .await;
     let messages = "/v1.1/chargestations/{id}/messages";
     let (_, frames) = checked(&app, doc, M::GET, (messages, &sub("/messages")), None).await;
     assert!(frames["result"].as_array().unwrap().len() >= 4, "{frames}");
@@ -491,15 +497,17 @@ async fn every_command_example_is_accepted_and_sends_the_documented_ocpp_action(
         assert_eq!(status, 200, "{name} {example}: {queued}");
         app.finished(queued["result"]["_id"].as_str().unwrap())
             .await;
-        let (_, sent) = app
-            .get(&format!(
-                "/v1.1/chargestations/{station}/messages?action={action}&direction=out"
-            ))
-            .await;
-        assert!(
-            !sent["result"].as_array().unwrap().is_empty(),
-            "{name} did not send {action}"
-        );
+        // The message log stores frames in batches, a little after they went out.
+        app.wait_for_get(
+            &format!("/v1.1/chargestations/{station}/messages?action={action}&direction=out"),
+            &format!("{name} to send {action}"),
+            |sent| {
+                sent["result"]
+                    .as_array()
+                    .is_some_and(|items| !items.is_empty())
+            },
+        )
+        .await;
         // The escape hatch takes the same payload for the same action.
         let hatch = format!("/v1.1/chargestations/{station}/ocpp/{action}");
         let (status, queued) = app.post(&hatch, example).await;
