@@ -63,9 +63,7 @@ impl SqliteConn {
     async fn run<R>(&self, f: impl FnOnce(&Connection) -> Result<R, DbErr>) -> Result<R, DbErr> {
         f(open(&*self.inner.lock().await)?)
     }
-}
 
-impl SqliteConn {
     /// Stops (and joins) the WAL checkpointer thread, if it still runs.
     fn stop_checkpointer(&self) {
         let checkpointer = match self.checkpointer.lock() {
@@ -80,19 +78,13 @@ impl SqliteTxn {
     /// Runs `f` on the transaction's connection.
     #[allow(clippy::unused_async)] // the same shape as `SqliteConn::run`, for the macro
     async fn run<R>(&self, f: impl FnOnce(&Connection) -> Result<R, DbErr>) -> Result<R, DbErr> {
-        let held = self
-            .conn
-            .lock()
-            .map_err(|_| DbErr::Custom("a statement of this transaction panicked".into()))?;
+        let held = self.conn.lock().map_err(panicked)?;
         f(open(&held)?)
     }
 
     /// Ends the transaction with `COMMIT` or `ROLLBACK`.
     fn end(&mut self, sql: &str) -> Result<(), DbErr> {
-        let held = self
-            .conn
-            .get_mut()
-            .map_err(|_| DbErr::Custom("a statement of this transaction panicked".into()))?;
+        let held = self.conn.get_mut().map_err(panicked)?;
         sqlite::execute_unprepared(open(held)?, sql)?;
         self.open = false;
         Ok(())
@@ -280,6 +272,11 @@ macro_rules! connection_trait {
 
 connection_trait!(Conn);
 connection_trait!(Txn);
+
+/// The error of a transaction whose lock a panicking statement poisoned.
+fn panicked<T>(_: std::sync::PoisonError<T>) -> DbErr {
+    DbErr::Custom("a statement of this transaction panicked".into())
+}
 
 /// The connection, unless it was closed.
 fn open(conn: &Option<Connection>) -> Result<&Connection, DbErr> {

@@ -77,7 +77,7 @@ impl Db {
                 .map_sqlx_sqlite_opts(|o| {
                     o.journal_mode(SqliteJournalMode::Wal)
                         .synchronous(SqliteSynchronous::Normal)
-                        .busy_timeout(Duration::from_secs(10))
+                        .busy_timeout(crate::sqlite::BUSY_TIMEOUT)
                         .foreign_keys(true)
                 });
         } else {

@@ -49,7 +49,7 @@ use sea_query_rusqlite::RusqliteValue;
 const STATEMENT_CACHE: usize = 1000;
 
 /// How long a statement waits for a lock another process holds before failing.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How often the [`Checkpointer`] copies the WAL back into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
@@ -145,7 +145,7 @@ fn open_file(path: &Path) -> Result<Connection, DbErr> {
 /// order); the hand-written ones use `$n`, which SQLite numbers by first appearance, so
 /// `$n` is bound by its number (as sqlx did): `... $1 ... $3 ... $2` is right.
 fn bind(prepared: &mut rusqlite::Statement<'_>, stmt: &Statement) -> rusqlite::Result<()> {
-    let Values(values) = stmt.values.clone().unwrap_or(Values(Vec::new()));
+    let values: &[Value] = stmt.values.as_ref().map_or(&[], |Values(values)| values);
     for index in 1..=prepared.parameter_count() {
         let number = match prepared.parameter_name(index) {
             Some(name) => name
@@ -275,9 +275,10 @@ mod tests {
     use sea_orm::{DbBackend, Statement};
 
     use super::*;
+    use crate::test_db::TempDir;
 
-    fn probe() -> (tempdir::Dir, Connection) {
-        let dir = tempdir::Dir::new();
+    fn probe() -> (TempDir, Connection) {
+        let dir = TempDir::new("csms-sqlite");
         let conn = open_file(&dir.0.join("probe.db")).unwrap();
         conn.execute_batch(
             "CREATE TABLE t (seq INTEGER PRIMARY KEY AUTOINCREMENT, flag boolean NOT NULL, \
@@ -285,23 +286,6 @@ mod tests {
         )
         .unwrap();
         (dir, conn)
-    }
-
-    mod tempdir {
-        pub(super) struct Dir(pub(super) std::path::PathBuf);
-        impl Dir {
-            pub(super) fn new() -> Dir {
-                let dir = std::env::temp_dir()
-                    .join(format!("csms-sqlite-{:016x}", rand::random::<u64>()));
-                std::fs::create_dir_all(&dir).unwrap();
-                Dir(dir)
-            }
-        }
-        impl Drop for Dir {
-            fn drop(&mut self) {
-                let _ = std::fs::remove_dir_all(&self.0);
-            }
-        }
     }
 
     fn stmt(sql: &str, values: Vec<Value>) -> Statement {
@@ -415,7 +399,7 @@ mod tests {
 
     #[test]
     fn the_checkpointer_copies_the_wal_into_the_database_file_and_stops_when_dropped() {
-        let dir = tempdir::Dir::new();
+        let dir = TempDir::new("csms-sqlite");
         let file = dir.0.join("checkpointed.db");
         let (conn, checkpointer) = open(&format!("sqlite://{}?mode=rwc", file.display())).unwrap();
         conn.execute_batch("CREATE TABLE big (b BLOB NOT NULL)")

@@ -16,8 +16,25 @@ pub(crate) struct TestDb {
 }
 
 enum Cleanup {
-    Dir(std::path::PathBuf),
+    Dir(TempDir),
     Schema(String, String),
+}
+
+/// A fresh directory under the system's temporary directory, removed when dropped.
+pub(crate) struct TempDir(pub(crate) std::path::PathBuf);
+
+impl TempDir {
+    pub(crate) fn new(prefix: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("{prefix}-{:016x}", rand::random::<u64>()));
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 impl TestDb {
@@ -32,9 +49,8 @@ impl TestDb {
                 (options, Cleanup::Schema(url, schema))
             }
             _ => {
-                let dir = std::env::temp_dir().join(format!("csms-model-{tag}"));
-                std::fs::create_dir_all(&dir).unwrap();
-                let url = format!("sqlite://{}?mode=rwc", dir.join("csms.db").display());
+                let dir = TempDir::new("csms-model");
+                let url = format!("sqlite://{}?mode=rwc", dir.0.join("csms.db").display());
                 (DbOptions::new(url), Cleanup::Dir(dir))
             }
         };
@@ -61,9 +77,7 @@ impl TestDb {
     pub(crate) async fn done(self) {
         self.db.close().await.unwrap();
         match self.cleanup {
-            Cleanup::Dir(dir) => {
-                let _ = std::fs::remove_dir_all(dir);
-            }
+            Cleanup::Dir(dir) => drop(dir),
             Cleanup::Schema(url, schema) => {
                 let _ = crate::drop_schema(&url, &schema).await;
             }
