@@ -908,7 +908,7 @@ async fn stopping_the_server_waits_for_the_attempt_in_flight_and_records_its_out
         descending: false,
         ..Default::default()
     };
-    // `app.db` is reconnected by `stop_keep_database` (the old pool died with the app).
+    // The pool the app used, after it stopped (its HTTP workers' runtimes are gone).
     let (items, _) = model::webhooks::list_deliveries(&app.db, &endpoint_id, None, &page)
         .await
         .unwrap();

@@ -176,21 +176,11 @@ impl TestApp {
         }
     }
 
-    /// Stops the app gracefully (keeps the database for a restart on it).
-    ///
-    /// On PostgreSQL `db` is then a fresh pool: connections the app's HTTP workers opened
-    /// belong to those workers' runtimes, which are gone ("Tokio context is being
-    /// shutdown" when the test queries through them).
+    /// Stops the app gracefully (keeps the database for a restart on it). `db` stays
+    /// usable: its pooled connections belong to the test's runtime, not to the app's
+    /// HTTP workers' runtimes that stop with it (`model::conn::PoolConn`).
     pub async fn stop_keep_database(&mut self) {
-        if self.halt().await && self.db.is_postgres() {
-            let mut options = DbOptions::new(self.settings.database_url.clone());
-            if !self.settings.database_schema.is_empty() {
-                options.schema = Some(self.settings.database_schema.clone());
-            }
-            self.db = Db::connect_with_clock(&options, self.db.clock())
-                .await
-                .expect("test database after stop");
-        }
+        self.halt().await;
     }
 
     /// A connection of its own to the app's database (and schema), for a test that runs

@@ -6,9 +6,16 @@
 //! transaction holds the lock from `BEGIN` to `COMMIT`/`ROLLBACK`, so its statements
 //! never wait for anything but SQLite.
 //!
+//! PostgreSQL's pooled connections are opened on the runtime the [`Db`](crate::Db) was
+//! connected on (its *home*, the server's main runtime), whichever runtime asks: a
+//! connection's socket belongs to the runtime that opened it and dies with it, and the
+//! API's HTTP workers run runtimes of their own that stop before the background work
+//! finishes at shutdown ([`PoolConn`]).
+//!
 //! [`Conn`] and [`Txn`] implement sea-orm's [`ConnectionTrait`], so queries are written
 //! once for both databases.
 
+use std::future::Future;
 use std::sync::Arc;
 
 use rusqlite::Connection;
@@ -17,6 +24,7 @@ use sea_orm::{
     ConnAcquireErr, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
     ExecResult, QueryResult, Statement, TransactionTrait,
 };
+use tokio::runtime::Handle;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::sqlite;
@@ -26,9 +34,150 @@ use crate::sqlite;
 #[derive(Clone, Debug)]
 pub enum Conn {
     /// sea-orm's pool (PostgreSQL).
-    Pool(DatabaseConnection),
+    Pool(PoolConn),
     /// The one SQLite connection.
     Sqlite(SqliteConn),
+}
+
+/// sea-orm's pool, whose connections are all opened on its home runtime.
+///
+/// sqlx opens a connection on the task that needs one, so a statement from an HTTP
+/// worker's runtime would leave a connection behind whose socket dies with that runtime:
+/// at shutdown the HTTP workers stop first, and the webhook worker recording the
+/// outcome of its last attempt then met "Tokio context is being shutdown". Statements
+/// and `BEGIN` from another runtime therefore run on the home runtime (a task each);
+/// a transaction's later statements run where they are called (its connection's socket
+/// can be polled from any runtime while home runs).
+#[derive(Clone, Debug)]
+pub struct PoolConn {
+    pool: DatabaseConnection,
+    /// The runtime connections are opened on; `None` outside a runtime.
+    home: Option<Handle>,
+}
+
+impl PoolConn {
+    /// Runs `work` on the pool: in place on the home runtime, else as a task there.
+    async fn at_home<R, F>(&self, work: impl FnOnce(DatabaseConnection) -> F) -> Result<R, DbErr>
+    where
+        F: Future<Output = Result<R, DbErr>> + Send + 'static,
+        R: Send + 'static,
+    {
+        let work = work(self.pool.clone());
+        match away_from(self.home.as_ref()) {
+            Some(home) => home.spawn(work).await.map_err(task_ended)?,
+            None => work.await,
+        }
+    }
+}
+
+/// `home`, when the caller runs on another runtime.
+fn away_from(home: Option<&Handle>) -> Option<&Handle> {
+    home.filter(|home| Handle::try_current().is_ok_and(|here| here.id() != home.id()))
+}
+
+/// The error of a database task on the home runtime that did not finish (the runtime
+/// stopped, or the task panicked).
+fn task_ended(error: tokio::task::JoinError) -> DbErr {
+    DbErr::Custom(format!("a database task ended: {error}"))
+}
+
+/// A transaction on a pooled connection. It ends on the home runtime: the connection
+/// goes back to the pool from a task of the runtime that ends it, and a task of an
+/// HTTP worker's runtime that stops right after would never run.
+#[derive(Debug)]
+pub struct PoolTxn {
+    /// `Some` until the transaction ends.
+    txn: Option<DatabaseTransaction>,
+    home: Option<Handle>,
+}
+
+impl PoolTxn {
+    /// The open transaction.
+    fn open(&self) -> Result<&DatabaseTransaction, DbErr> {
+        self.txn
+            .as_ref()
+            .ok_or_else(|| DbErr::Custom("the transaction has ended".into()))
+    }
+
+    /// Commits (`commit`) or rolls back, on the home runtime.
+    async fn end(mut self, commit: bool) -> Result<(), DbErr> {
+        let Some(txn) = self.txn.take() else {
+            return Ok(());
+        };
+        let end = async move {
+            if commit {
+                txn.commit().await
+            } else {
+                txn.rollback().await
+            }
+        };
+        match away_from(self.home.as_ref()) {
+            Some(home) => home.spawn(end).await.map_err(task_ended)?,
+            None => end.await,
+        }
+    }
+}
+
+impl Drop for PoolTxn {
+    fn drop(&mut self) {
+        // Dropped open: sea-orm rolls it back as the connection goes back to the pool.
+        if let (Some(txn), Some(home)) = (self.txn.take(), away_from(self.home.as_ref())) {
+            home.spawn(async move { drop(txn) });
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for PoolTxn {
+    fn get_database_backend(&self) -> DbBackend {
+        self.txn
+            .as_ref()
+            .map_or(DbBackend::Postgres, ConnectionTrait::get_database_backend)
+    }
+
+    async fn execute(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        self.open()?.execute(stmt).await
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        self.open()?.execute_unprepared(sql).await
+    }
+
+    async fn query_one(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        self.open()?.query_one(stmt).await
+    }
+
+    async fn query_all(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        self.open()?.query_all(stmt).await
+    }
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for PoolConn {
+    fn get_database_backend(&self) -> DbBackend {
+        self.pool.get_database_backend()
+    }
+
+    async fn execute(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        self.at_home(|pool| async move { pool.execute(stmt).await })
+            .await
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        let sql = sql.to_owned();
+        self.at_home(|pool| async move { pool.execute_unprepared(&sql).await })
+            .await
+    }
+
+    async fn query_one(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        self.at_home(|pool| async move { pool.query_one(stmt).await })
+            .await
+    }
+
+    async fn query_all(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        self.at_home(|pool| async move { pool.query_all(stmt).await })
+            .await
+    }
 }
 
 /// SQLite's one connection, shared by every task through a fair mutex; `None` once
@@ -44,7 +193,7 @@ pub struct SqliteConn {
 #[derive(Debug)]
 pub enum Txn {
     /// A transaction on a pooled connection (PostgreSQL).
-    Pool(DatabaseTransaction),
+    Pool(PoolTxn),
     /// A transaction on SQLite's one connection, which it holds until it ends.
     Sqlite(SqliteTxn),
 }
@@ -99,7 +248,10 @@ impl Conn {
     /// When the connection cannot be opened.
     pub(crate) async fn new(pool: DatabaseConnection, url: &str) -> Result<Conn, DbErr> {
         if pool.get_database_backend() != DbBackend::Sqlite {
-            return Ok(Conn::Pool(pool));
+            return Ok(Conn::Pool(PoolConn {
+                pool,
+                home: Handle::try_current().ok(),
+            }));
         }
         pool.close().await?;
         let (connection, checkpointer) = sqlite::open(url)?;
@@ -116,7 +268,13 @@ impl Conn {
     /// When `BEGIN` fails.
     pub async fn begin(&self) -> Result<Txn, DbErr> {
         match self {
-            Conn::Pool(pool) => Ok(Txn::Pool(pool.begin().await?)),
+            Conn::Pool(pool) => Ok(Txn::Pool(PoolTxn {
+                txn: Some(
+                    pool.at_home(|pool| async move { pool.begin().await })
+                        .await?,
+                ),
+                home: pool.home.clone(),
+            })),
             Conn::Sqlite(sqlite) => {
                 let held = Arc::clone(&sqlite.inner).lock_owned().await;
                 sqlite::execute_unprepared(open(&held)?, "BEGIN")?;
@@ -134,7 +292,7 @@ impl Conn {
     /// When it does not.
     pub async fn ping(&self) -> Result<(), DbErr> {
         match self {
-            Conn::Pool(pool) => pool.ping().await,
+            Conn::Pool(pool) => pool.at_home(|pool| async move { pool.ping().await }).await,
             Conn::Sqlite(sqlite) => {
                 sqlite
                     .run(|conn| {
@@ -153,7 +311,7 @@ impl Conn {
     /// When closing fails.
     pub async fn close(self) -> Result<(), DbErr> {
         match self {
-            Conn::Pool(pool) => pool.close().await,
+            Conn::Pool(pool) => pool.pool.close().await,
             Conn::Sqlite(sqlite) => {
                 // The checkpointer first: closing the last connection checkpoints and
                 // removes the WAL.
@@ -172,7 +330,7 @@ impl Conn {
     pub fn postgres_pool(&self) -> Option<&PgPool> {
         match self {
             Conn::Pool(pool) if pool.get_database_backend() == DbBackend::Postgres => {
-                Some(pool.get_postgres_connection_pool())
+                Some(pool.pool.get_postgres_connection_pool())
             }
             _ => None,
         }
@@ -186,7 +344,7 @@ impl Txn {
     /// When `COMMIT` fails; the transaction is then rolled back.
     pub async fn commit(self) -> Result<(), DbErr> {
         match self {
-            Txn::Pool(txn) => txn.commit().await,
+            Txn::Pool(txn) => txn.end(true).await,
             Txn::Sqlite(mut txn) => txn.end("COMMIT"),
         }
     }
@@ -197,7 +355,7 @@ impl Txn {
     /// When `ROLLBACK` fails.
     pub async fn rollback(self) -> Result<(), DbErr> {
         match self {
-            Txn::Pool(txn) => txn.rollback().await,
+            Txn::Pool(txn) => txn.end(false).await,
             Txn::Sqlite(mut txn) => txn.end("ROLLBACK"),
         }
     }
@@ -378,6 +536,72 @@ mod tests {
         };
         drop(reader);
         assert_eq!(counted, 0);
+        t.done().await;
+    }
+
+    /// The backend's process id on PostgreSQL (one per connection), 0 on SQLite.
+    async fn backend(txn: &super::Txn) -> i64 {
+        let sql = match txn.get_database_backend() {
+            sea_orm::DbBackend::Postgres => "SELECT pg_backend_pid()::BIGINT AS n",
+            _ => "SELECT 0 AS n",
+        };
+        let row = txn
+            .query_one(sea_orm::Statement::from_string(
+                txn.get_database_backend(),
+                sql,
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get::<i64>("", "n").unwrap()
+    }
+
+    /// Three transactions open at once, each with the backend it runs on.
+    async fn three_backends(db: &Db) -> Vec<i64> {
+        let conn = db.conn();
+        let (a, b, c) = tokio::try_join!(conn.begin(), conn.begin(), conn.begin()).unwrap();
+        let mut backends = Vec::new();
+        for txn in [a, b, c] {
+            backends.push(backend(&txn).await);
+            txn.commit().await.unwrap();
+        }
+        backends.sort_unstable();
+        backends
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn connections_a_foreign_runtime_asked_for_outlive_it() {
+        let t = TestDb::new().await;
+        if !t.db.is_postgres() {
+            // SQLite's one connection belongs to no runtime (and three transactions
+            // at once would wait for each other).
+            return t.done().await;
+        }
+        let db = t.db.clone();
+        // As an HTTP worker does: another runtime, which needs three connections at once
+        // and then stops.
+        let foreign = tokio::task::spawn_blocking(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(three_backends(&db))
+        })
+        .await
+        .unwrap();
+        // Each connection goes back to the pool from a task of the runtime that ended
+        // its transaction: the home one, where those tasks run.
+        let pool = t.db.conn().postgres_pool().unwrap().clone();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while pool.num_idle() < 3 {
+            assert!(std::time::Instant::now() < deadline, "connections lost");
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        // Those connections still work, and are the same ones: none died with the
+        // foreign runtime (a dead one would fail its ping and be replaced by a new
+        // backend).
+        let home = three_backends(&t.db).await;
+        assert_eq!(home, foreign);
         t.done().await;
     }
 
