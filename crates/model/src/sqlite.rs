@@ -29,6 +29,7 @@
 //! The statements [`crate::conn`]'s tests and every model test run on SQLite cover
 //! these reads.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::str::FromStr;
@@ -135,37 +136,76 @@ fn open_file(path: &Path) -> Result<Connection, DbErr> {
     conn.busy_timeout(BUSY_TIMEOUT).map_err(conn_err)?;
     conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(()))
         .map_err(conn_err)?;
-    conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
-        .map_err(conn_err)?;
+    // `temp_store = MEMORY` keeps statement journals in memory: a statement that
+    // writes many rows inside a transaction journals the pages it changes so it can be
+    // undone alone, and past 64 KiB SQLite spilled that journal to a temporary file
+    // (about 5 % of csms's time in the webhook benchmark went to those writes).
+    conn.execute_batch(
+        "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;",
+    )
+    .map_err(conn_err)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(conn)
 }
 
-/// Binds the statement's values. sea-query's SQLite statements use `?` (bound in
-/// order); the hand-written ones use `$n`, which SQLite numbers by first appearance, so
-/// `$n` is bound by its number (as sqlx did): `... $1 ... $3 ... $2` is right.
+/// The statement's text as SQLite is given it: the hand-written statements' `$n`
+/// parameters become `?n` (sea-query's SQLite statements use `?` already).
+///
+/// SQLite reads `$n` as a *name*: it numbers names by first appearance (so `... $1 ...
+/// $3 ... $2` would misbind) and looks each one up in the statement's list of names
+/// when parsing and binding, which is quadratic in the number of parameters — the
+/// set-based statements of the group commit and the webhook finisher have hundreds
+/// (about 9 % of csms's time in the webhook benchmark, docs/benchmarks.md, seventh
+/// pass). `?n` is parameter number n outright, so every parameter binds by position.
+fn sqlite_text(sql: &str) -> Cow<'_, str> {
+    if !sql.contains('$') {
+        return Cow::Borrowed(sql);
+    }
+    let mut text = String::with_capacity(sql.len());
+    // The quote (`'` string, `"` identifier) the scan is inside, if any.
+    let mut quoted: Option<char> = None;
+    let mut previous = ' ';
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        match quoted {
+            Some(quote) if c == quote => quoted = None,
+            Some(_) => {}
+            None if c == '\'' || c == '"' => quoted = Some(c),
+            None if c == '$'
+                && !(previous.is_alphanumeric() || previous == '_')
+                && chars.peek().is_some_and(char::is_ascii_digit) =>
+            {
+                text.push('?');
+                previous = '?';
+                continue;
+            }
+            None => {}
+        }
+        text.push(c);
+        previous = c;
+    }
+    Cow::Owned(text)
+}
+
+/// Binds the statement's values by position: after [`sqlite_text`] every parameter is
+/// `?n` (number n) or `?` (numbered in order), so parameter i takes value i.
 fn bind(prepared: &mut rusqlite::Statement<'_>, stmt: &Statement) -> rusqlite::Result<()> {
     let values: &[Value] = stmt.values.as_ref().map_or(&[], |Values(values)| values);
-    for index in 1..=prepared.parameter_count() {
-        let number = match prepared.parameter_name(index) {
-            Some(name) => name
-                .get(1..)
-                .and_then(|number| number.parse::<usize>().ok())
-                .ok_or_else(|| rusqlite::Error::InvalidParameterName(name.to_owned()))?,
-            None => index,
-        };
-        let value = number
-            .checked_sub(1)
-            .and_then(|at| values.get(at))
-            .ok_or(rusqlite::Error::InvalidParameterCount(number, values.len()))?;
-        prepared.raw_bind_parameter(index, RusqliteValue(value.clone()))?;
+    let count = prepared.parameter_count();
+    if count > values.len() {
+        return Err(rusqlite::Error::InvalidParameterCount(count, values.len()));
+    }
+    for (index, value) in values.iter().enumerate().take(count) {
+        prepared.raw_bind_parameter(index + 1, RusqliteValue(value.clone()))?;
     }
     Ok(())
 }
 
 /// Runs a statement that may or may not return rows (they are dropped).
 pub(crate) fn execute(conn: &Connection, stmt: &Statement) -> Result<ExecResult, DbErr> {
-    let mut prepared = conn.prepare_cached(&stmt.sql).map_err(exec_err)?;
+    let mut prepared = conn
+        .prepare_cached(&sqlite_text(&stmt.sql))
+        .map_err(exec_err)?;
     bind(&mut prepared, stmt).map_err(exec_err)?;
     let mut rows = prepared.raw_query();
     while rows.next().map_err(exec_err)?.is_some() {}
@@ -209,7 +249,9 @@ fn query(
     stmt: &Statement,
     limit: Option<usize>,
 ) -> Result<Vec<QueryResult>, DbErr> {
-    let mut prepared = conn.prepare_cached(&stmt.sql).map_err(query_err)?;
+    let mut prepared = conn
+        .prepare_cached(&sqlite_text(&stmt.sql))
+        .map_err(query_err)?;
     let columns: Vec<(String, Integers)> = prepared
         .columns()
         .iter()
@@ -394,7 +436,43 @@ mod tests {
         .unwrap()
         .unwrap();
         assert_eq!(row.try_get::<i64>("", "b").unwrap(), 2);
-        assert!(query_one(&conn, &stmt("SELECT $3 AS x", vec![1_i64.into()])).is_err());
+        // `$n` in a string or a quoted identifier is text, not a parameter.
+        let row = query_one(
+            &conn,
+            &stmt(
+                "SELECT '$1 it''s $2' AS \"$1\", $1 AS one",
+                vec![7_i64.into()],
+            ),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(row.try_get::<String>("", "$1").unwrap(), "$1 it's $2");
+        assert_eq!(row.try_get::<i64>("", "one").unwrap(), 7);
+    }
+
+    #[test]
+    fn numbered_parameters_become_question_marks_outside_quotes_only() {
+        assert_eq!(
+            sqlite_text("SELECT $1, $12 FROM t WHERE a = '$2' AND \"b$3\" = $3"),
+            "SELECT ?1, ?12 FROM t WHERE a = '$2' AND \"b$3\" = ?3"
+        );
+        assert!(matches!(sqlite_text("SELECT ?"), Cow::Borrowed(_)));
+        assert_eq!(sqlite_text("SELECT x$1, $a"), "SELECT x$1, $a");
+    }
+
+    #[test]
+    fn a_statement_with_thousands_of_numbered_parameters_binds_each_by_its_number() {
+        let (_dir, conn) = probe();
+        let n = 5_000_usize;
+        let rows: Vec<String> = (1..=n).map(|i| format!("(${i})")).collect();
+        let sql = format!(
+            "WITH v (x) AS (VALUES {}) SELECT SUM(x) AS total FROM v",
+            rows.join(", ")
+        );
+        let values: Vec<Value> = (1..=n).map(|i| (i as i64).into()).collect();
+        let row = query_one(&conn, &stmt(&sql, values)).unwrap().unwrap();
+        let expected = i64::try_from(n * (n + 1) / 2).unwrap();
+        assert_eq!(row.try_get::<i64>("", "total").unwrap(), expected);
     }
 
     #[test]
@@ -402,6 +480,11 @@ mod tests {
         let dir = TempDir::new("csms-sqlite");
         let file = dir.0.join("checkpointed.db");
         let (conn, checkpointer) = open(&format!("sqlite://{}?mode=rwc", file.display())).unwrap();
+        // Statement journals stay in memory (2 = MEMORY).
+        let temp_store: i64 = conn
+            .pragma_query_value(None, "temp_store", |row| row.get(0))
+            .unwrap();
+        assert_eq!(temp_store, 2);
         conn.execute_batch("CREATE TABLE big (b BLOB NOT NULL)")
             .unwrap();
         execute(
