@@ -70,6 +70,11 @@ pub(crate) struct Inner {
     /// memory only, never stored.
     pub(crate) secrets: Mutex<HashMap<String, String>>,
     pub(crate) queues: queue::Queues,
+    /// The runtime the stations' workers run on: the one the dispatcher was made on (the
+    /// server's main runtime), never an HTTP worker's, whose API call woke the worker —
+    /// those are single-threaded and stop first at shutdown (ADR 0010). `None` outside
+    /// a runtime: then the caller's.
+    pub(crate) runtime: Option<tokio::runtime::Handle>,
 }
 
 /// A cheap, cloneable handle to the dispatcher.
@@ -94,6 +99,7 @@ impl Dispatcher {
                 shutdown,
                 secrets: Mutex::new(HashMap::new()),
                 queues: queue::Queues::default(),
+                runtime: tokio::runtime::Handle::try_current().ok(),
             }),
         }
     }

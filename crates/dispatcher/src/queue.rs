@@ -42,7 +42,11 @@ pub(crate) async fn wake(dispatcher: &Dispatcher, station_id: &str) {
     }
     let notify = Arc::new(Notify::new());
     workers.insert(station_id.to_owned(), notify.clone());
-    tokio::spawn(run(dispatcher.clone(), station_id.to_owned(), notify));
+    let worker = run(dispatcher.clone(), station_id.to_owned(), notify);
+    match &dispatcher.inner.runtime {
+        Some(runtime) => drop(runtime.spawn(worker)),
+        None => drop(tokio::spawn(worker)),
+    }
 }
 
 enum Step {
@@ -152,5 +156,71 @@ async fn run(dispatcher: Dispatcher, station_id: String, notify: Arc<Notify>) {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use model::{Db, DbOptions};
+    use ocpp_gateway::{Gateway, GatewayConfig, Metrics};
+    use tokio_util::sync::CancellationToken;
+
+    use super::*;
+    use crate::DispatcherConfig;
+
+    /// An API call wakes a station's worker from an HTTP worker's runtime. The worker
+    /// must not live there: had it died with that runtime, its entry would stay in the
+    /// registry and every later wake-up would nudge a worker that no longer runs.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_worker_woken_from_another_runtime_outlives_it() {
+        let dir = std::env::temp_dir().join(format!("csms-queue-{:016x}", rand::random::<u64>()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.join("csms.db").display());
+        let db = Db::connect(&DbOptions::new(url)).await.unwrap();
+        let shutdown = CancellationToken::new();
+        let gateway = Gateway::new(
+            db.clone(),
+            GatewayConfig::default(),
+            Metrics::new().unwrap(),
+            shutdown.clone(),
+        );
+        let dispatcher = Dispatcher::new(
+            db.clone(),
+            gateway,
+            DispatcherConfig::default(),
+            shutdown.clone(),
+        );
+        let waker = dispatcher.clone();
+        tokio::task::spawn_blocking(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(wake(&waker, "no-such-station"));
+            // The runtime stops here, with whatever was spawned on it.
+        })
+        .await
+        .unwrap();
+        // The worker finds nothing queued for the station and leaves the registry.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while dispatcher
+            .inner
+            .queues
+            .workers
+            .lock()
+            .await
+            .contains_key("no-such-station")
+        {
+            assert!(
+                Instant::now() < deadline,
+                "the worker died with the runtime that woke it"
+            );
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        shutdown.cancel();
+        db.close().await.unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
