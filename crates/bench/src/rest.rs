@@ -24,6 +24,11 @@ impl Rest {
             client: reqwest::Client::builder()
                 .timeout(Duration::from_secs(60))
                 .pool_max_idle_per_host(256)
+                // Below csms's keep-alive (actix-web's 5 s): a connection idle that long
+                // (a fleet booting between two runs) could be closed by the server just
+                // as a request goes out on it, failing the request ("error sending
+                // request"; seen once in a full run on PostgreSQL).
+                .pool_idle_timeout(Duration::from_secs(2))
                 .build()?,
             base: base.into(),
             key: key.into(),
