@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Notify;
+use tokio::sync::{oneshot, Notify};
 use tokio::time::Instant;
 
 /// One event received.
@@ -33,6 +33,12 @@ struct Log {
     events: Vec<Received>,
     /// (type, object id) → index into `events` of the first such event.
     index: HashMap<(String, String), usize>,
+    /// Events received, by type.
+    counts: HashMap<String, usize>,
+    /// Tasks waiting in [`Receiver::wait_for`], by (type, object id): only they are
+    /// woken when that event arrives (waking every waiter at every arrival cost the
+    /// benchmark process more CPU than csms's side of the configuration path).
+    waiting: HashMap<(String, String), Vec<oneshot::Sender<()>>>,
 }
 
 /// The running receiver.
@@ -90,13 +96,18 @@ impl Receiver {
         lock(&self.log).events.clone()
     }
 
+    /// The first event `event_type` about object `object_id`, if it arrived.
+    pub fn find(&self, event_type: &str, object_id: &str) -> Option<Received> {
+        let log = lock(&self.log);
+        log.index
+            .get(&(event_type.to_owned(), object_id.to_owned()))
+            .and_then(|&i| log.events.get(i))
+            .cloned()
+    }
+
     /// Events of a type received so far.
     pub fn count_of(&self, event_type: &str) -> usize {
-        lock(&self.log)
-            .events
-            .iter()
-            .filter(|e| e.event_type == event_type)
-            .count()
+        lock(&self.log).counts.get(event_type).copied().unwrap_or(0)
     }
 
     /// When the event `event_type` about object `object_id` arrived, waiting for it
@@ -108,20 +119,25 @@ impl Receiver {
         deadline: Instant,
     ) -> Option<Instant> {
         let key = (event_type.to_owned(), object_id.to_owned());
-        loop {
-            let notified = self.arrived.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            {
-                let log = lock(&self.log);
-                if let Some(&i) = log.index.get(&key) {
-                    return log.events.get(i).map(|e| e.at);
-                }
+        let arrived = {
+            let mut log = lock(&self.log);
+            if let Some(&i) = log.index.get(&key) {
+                return log.events.get(i).map(|e| e.at);
             }
-            if tokio::time::timeout_at(deadline, notified).await.is_err() {
-                return None;
-            }
+            let (tx, rx) = oneshot::channel();
+            log.waiting.entry(key.clone()).or_default().push(tx);
+            rx
+        };
+        // Woken by `record` once the event is in the index (or never: timeout).
+        if tokio::time::timeout_at(deadline, arrived).await.is_err() {
+            lock(&self.log).waiting.remove(&key);
+            return None;
         }
+        let log = lock(&self.log);
+        log.index
+            .get(&key)
+            .and_then(|&i| log.events.get(i))
+            .map(|e| e.at)
     }
 
     /// Waits until at least `count` events of `event_type` arrived, or `deadline`.
@@ -151,13 +167,18 @@ impl Receiver {
         };
         let mut log = lock(&self.log);
         let i = log.events.len();
+        let mut waiters = Vec::new();
         if let Some(id) = &event.object_id {
-            log.index
-                .entry((event.event_type.clone(), id.clone()))
-                .or_insert(i);
+            let key = (event.event_type.clone(), id.clone());
+            waiters = log.waiting.remove(&key).unwrap_or_default();
+            log.index.entry(key).or_insert(i);
         }
+        *log.counts.entry(event.event_type.clone()).or_default() += 1;
         log.events.push(event);
         drop(log);
+        for waiter in waiters {
+            let _ = waiter.send(());
+        }
         self.arrived.notify_waiters();
     }
 
@@ -255,5 +276,37 @@ mod tests {
             .is_some());
         assert_eq!(receiver.count(), 2);
         assert_eq!(receiver.events()[0].created_at_ms, Some(1_704_067_200_000));
+    }
+
+    #[tokio::test]
+    async fn a_waiter_is_answered_when_its_event_arrives_and_not_before() {
+        let receiver = Receiver::start().await.unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let waiting = {
+            let receiver = receiver.clone();
+            tokio::spawn(async move { receiver.wait_for("x.accepted", "b2", deadline).await })
+        };
+        // Wait until the waiter is registered, then deliver another object's event
+        // first: the waiter must still be waiting afterwards.
+        while lock(&receiver.log).waiting.is_empty() {
+            tokio::task::yield_now().await;
+        }
+        receiver.record(br#"{"type":"x.accepted","data":{"_id":"b1"}}"#);
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished());
+        assert_eq!(receiver.count_of("x.accepted"), 1);
+        receiver.record(br#"{"type":"x.accepted","data":{"_id":"b2"}}"#);
+        assert!(waiting.await.unwrap().is_some());
+        assert_eq!(
+            receiver.find("x.accepted", "b2").map(|e| e.object_id),
+            Some(Some("b2".to_owned()))
+        );
+        assert!(receiver.find("x.accepted", "b9").is_none());
+        assert_eq!(receiver.count_of("x.accepted"), 2);
+        assert!(lock(&receiver.log).waiting.is_empty());
+        // A wait that times out leaves nothing behind.
+        let past = Instant::now();
+        assert!(receiver.wait_for("x.accepted", "b3", past).await.is_none());
+        assert!(lock(&receiver.log).waiting.is_empty());
     }
 }

@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use futures_util::future::join_all;
+use hdrhistogram::Histogram;
 use tokio::time::Instant;
 
 use crate::error::{BenchError, BenchResult};
@@ -526,6 +527,14 @@ async fn config_path(plan: &Plan, outcome: &mut Outcome) -> BenchResult<()> {
          | server | verify | chargers | changes | p50 | p90 | p99 | max |\n\
          |---|---|---|---|---|---|---|---|\n"
     );
+    let mut stages_md = String::from(
+        "\nWhere the time goes: each stage's p50 / p90, in time since the POST was sent \
+         (the stages' times come from the events' `createdAt`, in whole ms; the POST's \
+         answer and the webhook's arrival are read by the benchmark).\n\n\
+         | server | verify | chargers | POST answered (queued) | `.requested` written (on the wire) \
+         | `.accepted` written (answer recorded) | `.accepted` received |\n\
+         |---|---|---|---|---|---|---|\n",
+    );
     for db in &plan.databases {
         for verify in [true, false] {
             let receiver = Receiver::start().await?;
@@ -551,7 +560,14 @@ async fn config_path(plan: &Plan, outcome: &mut Outcome) -> BenchResult<()> {
                     continue;
                 }
             };
-            for (chargers, summary) in rows {
+            for run in rows {
+                let (chargers, summary) = (run.chargers, run.latency);
+                let _ = writeln!(
+                    stages_md,
+                    "| {} | {verify_text} | {chargers} | {} |",
+                    kind.label(),
+                    run.stages.row()
+                );
                 let _ = writeln!(
                     md,
                     "| {} | {verify_text} | {chargers} | {} | {} | {} | {} | {} |",
@@ -574,15 +590,105 @@ async fn config_path(plan: &Plan, outcome: &mut Outcome) -> BenchResult<()> {
             }
         }
     }
+    md.push_str(&stages_md);
     outcome.sections.push(md);
     Ok(())
+}
+
+/// Where a configuration change's time goes, each stage in ms after the POST was sent
+/// (csms's `createdAt` of the events has ms precision).
+struct Stages {
+    /// The API answered the POST (the action is queued).
+    answered: Histogram<u64>,
+    /// `.requested` was written (the command went on the wire).
+    requested: Histogram<u64>,
+    /// `.accepted` was written (the answer, and the read-back when verifying, recorded).
+    accepted: Histogram<u64>,
+    /// `.accepted` reached the receiver.
+    received: Histogram<u64>,
+}
+
+impl Stages {
+    fn new() -> Stages {
+        Stages {
+            answered: stats::histogram(),
+            requested: stats::histogram(),
+            accepted: stats::histogram(),
+            received: stats::histogram(),
+        }
+    }
+
+    /// Records one change sent at `start_unix_ms`, answered after `answered`.
+    fn record(
+        &mut self,
+        receiver: &Receiver,
+        action: &str,
+        start_unix_ms: i64,
+        answered: Duration,
+    ) {
+        let since_start = |unix_ms: i64| {
+            Duration::from_millis(u64::try_from(unix_ms - start_unix_ms).unwrap_or(0))
+        };
+        stats::record(&mut self.answered, answered);
+        let created = |event_type: &str| {
+            receiver
+                .find(event_type, action)
+                .and_then(|event| event.created_at_ms)
+        };
+        if let Some(at) = created("chargestation.update_configuration.requested") {
+            stats::record(&mut self.requested, since_start(at));
+        }
+        if let Some(accepted) = receiver.find("chargestation.update_configuration.accepted", action)
+        {
+            if let Some(at) = accepted.created_at_ms {
+                stats::record(&mut self.accepted, since_start(at));
+            }
+            stats::record(&mut self.received, since_start(accepted.at_unix_ms));
+        }
+    }
+
+    fn merge(&mut self, other: &Stages) {
+        for (into, from) in [
+            (&mut self.answered, &other.answered),
+            (&mut self.requested, &other.requested),
+            (&mut self.accepted, &other.accepted),
+            (&mut self.received, &other.received),
+        ] {
+            // Both come from `stats::histogram`, with the same bounds.
+            let _ = into.add(from);
+        }
+    }
+
+    /// The table row: p50 / p90 of each stage.
+    fn row(&self) -> String {
+        [
+            &self.answered,
+            &self.requested,
+            &self.accepted,
+            &self.received,
+        ]
+        .iter()
+        .map(|h| {
+            let s = Summary::of(h);
+            format!("{} / {}", fmt_micros(s.p50), fmt_micros(s.p90))
+        })
+        .collect::<Vec<_>>()
+        .join(" | ")
+    }
+}
+
+/// One fleet size of the configuration path: latencies and their stages.
+struct ConfigRun {
+    chargers: usize,
+    latency: Summary,
+    stages: Stages,
 }
 
 async fn config_on(
     server: &Server,
     receiver: &Receiver,
     sizes: &Sizes,
-) -> BenchResult<Vec<(usize, Summary)>> {
+) -> BenchResult<Vec<ConfigRun>> {
     let rest = server.rest()?;
     let mut rows = Vec::new();
     for &chargers in &sizes.config_fleets {
@@ -594,11 +700,14 @@ async fn config_on(
         let identities: Vec<String> = (0..chargers).map(|i| fleet.config().identity(i)).collect();
         let runs = identities.iter().map(|identity| async move {
             let mut latencies = Vec::new();
+            let mut stages = Stages::new();
             // Change 0 warms the connections up and is not counted.
             for change in 0..=sizes.config_changes {
                 let value = (600 + change).to_string();
                 let start = Instant::now();
+                let start_unix_ms = receiver::unix_ms();
                 let action = rest.change_configuration(identity, "HeartbeatInterval", &value).await?;
+                let answered = start.elapsed();
                 let arrived = receiver
                     .wait_for(
                         "chargestation.update_configuration.accepted",
@@ -613,19 +722,27 @@ async fn config_on(
                     })?;
                 if change > 0 {
                     latencies.push(arrived.saturating_duration_since(start));
+                    stages.record(receiver, &action, start_unix_ms, answered);
                 }
             }
-            Ok::<_, BenchError>(latencies)
+            Ok::<_, BenchError>((latencies, stages))
         });
         let results = join_all(runs).await;
         fleet.close(Duration::from_secs(10)).await;
         let mut histogram = stats::histogram();
+        let mut stages = Stages::new();
         for result in results {
-            for latency in result? {
+            let (latencies, charger_stages) = result?;
+            for latency in latencies {
                 stats::record(&mut histogram, latency);
             }
+            stages.merge(&charger_stages);
         }
-        rows.push((chargers, Summary::of(&histogram)));
+        rows.push(ConfigRun {
+            chargers,
+            latency: Summary::of(&histogram),
+            stages,
+        });
     }
     Ok(rows)
 }
