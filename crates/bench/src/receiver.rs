@@ -41,6 +41,13 @@ struct Log {
     waiting: HashMap<(String, String), Vec<oneshot::Sender<()>>>,
 }
 
+impl Log {
+    /// The first event received under `key` (type, object id).
+    fn first(&self, key: &(String, String)) -> Option<&Received> {
+        self.index.get(key).and_then(|&i| self.events.get(i))
+    }
+}
+
 /// The running receiver.
 #[derive(Clone)]
 pub struct Receiver {
@@ -98,10 +105,8 @@ impl Receiver {
 
     /// The first event `event_type` about object `object_id`, if it arrived.
     pub fn find(&self, event_type: &str, object_id: &str) -> Option<Received> {
-        let log = lock(&self.log);
-        log.index
-            .get(&(event_type.to_owned(), object_id.to_owned()))
-            .and_then(|&i| log.events.get(i))
+        lock(&self.log)
+            .first(&(event_type.to_owned(), object_id.to_owned()))
             .cloned()
     }
 
@@ -110,19 +115,19 @@ impl Receiver {
         lock(&self.log).counts.get(event_type).copied().unwrap_or(0)
     }
 
-    /// When the event `event_type` about object `object_id` arrived, waiting for it
-    /// until `deadline`.
+    /// The first event `event_type` about object `object_id` (its `at` is when it
+    /// arrived), waiting for it until `deadline`.
     pub async fn wait_for(
         &self,
         event_type: &str,
         object_id: &str,
         deadline: Instant,
-    ) -> Option<Instant> {
+    ) -> Option<Received> {
         let key = (event_type.to_owned(), object_id.to_owned());
         let arrived = {
             let mut log = lock(&self.log);
-            if let Some(&i) = log.index.get(&key) {
-                return log.events.get(i).map(|e| e.at);
+            if let Some(event) = log.first(&key) {
+                return Some(event.clone());
             }
             let (tx, rx) = oneshot::channel();
             log.waiting.entry(key.clone()).or_default().push(tx);
@@ -133,11 +138,7 @@ impl Receiver {
             lock(&self.log).waiting.remove(&key);
             return None;
         }
-        let log = lock(&self.log);
-        log.index
-            .get(&key)
-            .and_then(|&i| log.events.get(i))
-            .map(|e| e.at)
+        lock(&self.log).first(&key).cloned()
     }
 
     /// Waits until at least `count` events of `event_type` arrived, or `deadline`.

@@ -14,7 +14,7 @@ use tokio::time::Instant;
 use crate::error::{BenchError, BenchResult};
 use crate::load::{Fleet, LoadConfig};
 use crate::machine::Machine;
-use crate::receiver::{self, Receiver};
+use crate::receiver::{self, Received, Receiver};
 use crate::report::{ratio, Outcome, Target};
 use crate::server::{Binaries, Database, Server, ServerKind};
 use crate::stats::{self, fmt_micros, Summary};
@@ -618,11 +618,12 @@ impl Stages {
         }
     }
 
-    /// Records one change sent at `start_unix_ms`, answered after `answered`.
+    /// Records one change sent at `start_unix_ms`, answered after `answered`, whose
+    /// `.accepted` event is `accepted` (its `.requested` is looked up in `receiver`).
     fn record(
         &mut self,
         receiver: &Receiver,
-        action: &str,
+        accepted: &Received,
         start_unix_ms: i64,
         answered: Duration,
     ) {
@@ -630,21 +631,16 @@ impl Stages {
             Duration::from_millis(u64::try_from(unix_ms - start_unix_ms).unwrap_or(0))
         };
         stats::record(&mut self.answered, answered);
-        let created = |event_type: &str| {
-            receiver
-                .find(event_type, action)
-                .and_then(|event| event.created_at_ms)
-        };
-        if let Some(at) = created("chargestation.update_configuration.requested") {
+        let requested = accepted.object_id.as_deref().and_then(|action| {
+            receiver.find("chargestation.update_configuration.requested", action)
+        });
+        if let Some(at) = requested.and_then(|event| event.created_at_ms) {
             stats::record(&mut self.requested, since_start(at));
         }
-        if let Some(accepted) = receiver.find("chargestation.update_configuration.accepted", action)
-        {
-            if let Some(at) = accepted.created_at_ms {
-                stats::record(&mut self.accepted, since_start(at));
-            }
-            stats::record(&mut self.received, since_start(accepted.at_unix_ms));
+        if let Some(at) = accepted.created_at_ms {
+            stats::record(&mut self.accepted, since_start(at));
         }
+        stats::record(&mut self.received, since_start(accepted.at_unix_ms));
     }
 
     fn merge(&mut self, other: &Stages) {
@@ -708,7 +704,7 @@ async fn config_on(
                 let start_unix_ms = receiver::unix_ms();
                 let action = rest.change_configuration(identity, "HeartbeatInterval", &value).await?;
                 let answered = start.elapsed();
-                let arrived = receiver
+                let accepted = receiver
                     .wait_for(
                         "chargestation.update_configuration.accepted",
                         &action,
@@ -721,8 +717,8 @@ async fn config_on(
                         ))
                     })?;
                 if change > 0 {
-                    latencies.push(arrived.saturating_duration_since(start));
-                    stages.record(receiver, &action, start_unix_ms, answered);
+                    latencies.push(accepted.at.saturating_duration_since(start));
+                    stages.record(receiver, &accepted, start_unix_ms, answered);
                 }
             }
             Ok::<_, BenchError>((latencies, stages))
@@ -937,7 +933,9 @@ async fn upload_on(
             )
             .await
         {
-            Some(at) => stats::record(&mut histogram, at.saturating_duration_since(start)),
+            Some(accepted) => {
+                stats::record(&mut histogram, accepted.at.saturating_duration_since(start))
+            }
             None => {
                 outcome = Err(BenchError::failed(format!(
                     "upload: no get_configuration.accepted webhook for action {action} within 120 s"
