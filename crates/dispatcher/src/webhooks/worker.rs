@@ -4,28 +4,32 @@
 //!   concurrency slots, in one round — and spawns one task per run. A run is the head of
 //!   one (endpoint, chargestation) pair and up to [`RUN_LEN`] − 1 deliveries right
 //!   behind it (`model::webhooks::claim_runs`), so a pair's backlog goes out back to
-//!   back instead of one claim-send-record cycle per event. It is
-//!   woken by the outbox signal of [`model::Db`] (raised after every commit that wrote an
-//!   event, by redeliveries and re-activated endpoints, and by
-//!   the finisher after each batch it records), by a slot freeing up when every slot was
-//!   busy, or by the poll interval (events written by other instances on one PostgreSQL
-//!   database);
+//!   back instead of one claim-send-record cycle per event. It is woken by the outbox
+//!   signal of [`model::Db`] (raised after every commit that wrote an event, by
+//!   redeliveries, re-activated endpoints and runs given back unsent), by a slot
+//!   freeing up when every slot was busy, or by the poll interval (retries falling due,
+//!   events written by other instances on one PostgreSQL database). It also spawns the
+//!   runs the finisher claimed;
 //! - each **run** task POSTs its deliveries one after another and hands each report to
 //!   the finisher; it stops at the first failure (or when the next attempt could
 //!   outlast the lease) and gives the rest of its leases back, so nothing is sent
 //!   before an earlier event of its pair was accepted;
 //! - the **finisher** records the reports in batches, one transaction for whatever
-//!   finished while the previous batch was being written (`model::webhooks::
-//!   finish_attempts`), then raises the outbox signal: the next event of those
-//!   chargestations may now be due.
+//!   finished while the previous batch was being written, and in the same transaction
+//!   claims the run waiting behind each run it completes (`model::webhooks::
+//!   finish_attempts_and_continue`): a chargestation's next events — its `.accepted`
+//!   behind its `.requested` — are due the moment the previous outcome is written, and
+//!   go straight to the claimer to be sent, without waiting for another claim round.
 //!
 //! On shutdown the claimer stops claiming, waits for the attempts in flight, and the
-//! finisher records them all before the task ends.
+//! finisher records them all (claiming nothing more) before the task ends; a run it
+//! claimed as the worker was stopping is given back unsent.
 //!
-//! Ordering: `model::webhooks::claim_runs` only starts a run at the oldest pending
-//! delivery of each (endpoint, chargestation) pair, every delivery of the run stays
-//! leased (so no other claim can start behind it) until the finisher has recorded its
-//! outcome or the run released it, and a run sends in order and stops at a failure.
+//! Ordering: `model::webhooks::claim_runs` (and the finisher's claim) only starts a run
+//! at the oldest pending delivery of each (endpoint, chargestation) pair, every
+//! delivery of the run stays leased (so no other claim can start behind it) until the
+//! finisher has recorded its outcome or the run released it, and a run sends in order
+//! and stops at a failure.
 
 use std::error::Error as _;
 use std::sync::Arc;
@@ -56,7 +60,16 @@ struct Shared {
 }
 
 /// A finished attempt on its way to the finisher.
-type Finished = (ClaimedDelivery, AttemptReport);
+struct Finished {
+    claimed: ClaimedDelivery,
+    report: AttemptReport,
+    /// It was delivered and was the last of its run: what waits behind it in its pair
+    /// is claimed with the batch that records it.
+    ends_run: bool,
+}
+
+/// A run claimed by the finisher, on its way to the claimer to be sent.
+type Run = Vec<ClaimedDelivery>;
 
 pub(super) async fn run(worker: WebhookWorker, shutdown: CancellationToken) {
     let signal = worker.db.outbox_signal();
@@ -72,7 +85,13 @@ pub(super) async fn run(worker: WebhookWorker, shutdown: CancellationToken) {
     // per round of deliveries, not one per delivery) — or when signalled or polled.
     let low_water = (max_in_flight / 4).max(1);
     let (finished_tx, finished_rx) = mpsc::unbounded_channel::<Finished>();
-    let finisher = tokio::spawn(finish_loop(shared.clone(), finished_rx));
+    let (continued_tx, mut continued_rx) = mpsc::unbounded_channel::<Run>();
+    let finisher = tokio::spawn(finish_loop(
+        shared.clone(),
+        finished_rx,
+        continued_tx,
+        shutdown.clone(),
+    ));
     let mut in_flight = JoinSet::new();
     tracing::debug!(max_in_flight, "webhook worker started");
     // Whether to claim on this turn, and whether every slot was in use the last time.
@@ -105,7 +124,17 @@ pub(super) async fn run(worker: WebhookWorker, shutdown: CancellationToken) {
             }
         }
         tokio::select! {
+            // Runs already claimed go out before anything else is claimed.
+            biased;
             () = shutdown.cancelled() => break,
+            // The runs the finisher claimed behind runs just delivered, all at once: each
+            // replaces a finished run's slot, so they go out whether or not one is free.
+            Some(run) = continued_rx.recv() => {
+                in_flight.spawn(send_run(shared.clone(), run, finished_tx.clone()));
+                while let Ok(run) = continued_rx.try_recv() {
+                    in_flight.spawn(send_run(shared.clone(), run, finished_tx.clone()));
+                }
+            }
             () = signal.notified() => claim = true,
             // A slot freed up; the top of the loop decides whether to claim.
             Some(_) = in_flight.join_next(), if saturated => {}
@@ -121,29 +150,64 @@ pub(super) async fn run(worker: WebhookWorker, shutdown: CancellationToken) {
     if let Err(e) = finisher.await {
         tracing::error!(error = %e, "the webhook finisher failed");
     }
+    // Runs the finisher claimed as the worker was stopping are given back unsent.
+    let mut unsent = Vec::new();
+    while let Ok(run) = continued_rx.try_recv() {
+        unsent.extend(run);
+    }
+    if let Err(e) = webhooks::release(&shared.db, &unsent).await {
+        tracing::warn!(error = %e, deliveries = unsent.len(), "could not give back unsent webhook deliveries; their leases will run out");
+    }
     tracing::debug!("webhook worker stopped");
 }
 
 /// Records finished attempts, as many per transaction as have arrived, until every
-/// run task and the claimer are gone.
-async fn finish_loop(shared: Arc<Shared>, mut finished: mpsc::UnboundedReceiver<Finished>) {
+/// run task and the claimer are gone. With each batch it claims the runs waiting behind
+/// the runs it completes and hands them to the claimer (`continued`), except once the
+/// worker is stopping.
+async fn finish_loop(
+    shared: Arc<Shared>,
+    mut finished: mpsc::UnboundedReceiver<Finished>,
+    continued: mpsc::UnboundedSender<Run>,
+    shutdown: CancellationToken,
+) {
     let window_ms = shared.config.retry.window_ms;
+    let lease_ms = shared.config.lease_ms();
     let mut batch = Vec::with_capacity(FINISH_BATCH);
     while finished.recv_many(&mut batch, FINISH_BATCH).await > 0 {
-        let items: Vec<(&ClaimedDelivery, &AttemptReport)> = batch
-            .iter()
-            .map(|(claimed, report)| (claimed, report))
-            .collect();
-        match webhooks::finish_attempts(&shared.db, &items, window_ms).await {
-            Ok(effects) => {
-                for ((claimed, report), effects) in batch.iter().zip(effects) {
-                    log_outcome(claimed, report, effects);
+        let items: Vec<(&ClaimedDelivery, &AttemptReport)> =
+            batch.iter().map(|f| (&f.claimed, &f.report)).collect();
+        let pairs: Vec<(String, String)> = if shutdown.is_cancelled() {
+            Vec::new()
+        } else {
+            batch
+                .iter()
+                .filter(|f| f.ends_run)
+                .map(|f| (f.claimed.endpoint_id.clone(), f.claimed.order_key.clone()))
+                .collect()
+        };
+        let continuation = webhooks::Continuation {
+            pairs: &pairs,
+            now_ms: shared.db.now_ms(),
+            run_len: RUN_LEN,
+            lease_ms,
+        };
+        match webhooks::finish_attempts_and_continue(&shared.db, &items, window_ms, continuation)
+            .await
+        {
+            Ok((effects, runs)) => {
+                for (f, effects) in batch.iter().zip(effects) {
+                    log_outcome(&f.claimed, &f.report, effects);
+                }
+                for run in runs {
+                    // The claimer is gone only after this loop ends.
+                    let _ = continued.send(run);
                 }
             }
             // The leases run out and the deliveries are tried again: at-least-once holds.
             Err(e) => {
-                for (claimed, _) in &batch {
-                    tracing::error!(delivery = %claimed.id, error = %e, "could not record a webhook attempt");
+                for f in &batch {
+                    tracing::error!(delivery = %f.claimed.id, error = %e, "could not record a webhook attempt");
                 }
             }
         }
@@ -192,9 +256,10 @@ async fn send_run(
     finished: mpsc::UnboundedSender<Finished>,
 ) {
     let claimed_at = std::time::Instant::now();
-    let mut run = run.into_iter();
-    for claimed in run.by_ref() {
-        let delivered = attempt(&shared, claimed, &finished).await;
+    let mut run = run.into_iter().peekable();
+    while let Some(claimed) = run.next() {
+        let last = run.peek().is_none();
+        let delivered = attempt(&shared, claimed, last, &finished).await;
         // The lease covers two timeouts and more: an attempt started within one timeout
         // of the claim ends inside it.
         if !delivered || claimed_at.elapsed() >= shared.config.timeout {
@@ -209,10 +274,12 @@ async fn send_run(
     }
 }
 
-/// POSTs one delivery and hands its report to the finisher; whether it was delivered.
+/// POSTs one delivery (`last` of its run or not) and hands its report to the
+/// finisher; whether it was delivered.
 async fn attempt(
     shared: &Shared,
     claimed: ClaimedDelivery,
+    last: bool,
     finished: &mpsc::UnboundedSender<Finished>,
 ) -> bool {
     let started_at = shared.db.now_ms();
@@ -247,7 +314,12 @@ async fn attempt(
     // The finisher outlives every run task (the claimer waits for them before it lets
     // the finisher end), so this only fails if the finisher panicked; the lease then
     // runs out and the delivery is tried again.
-    if finished.send((claimed, report)).is_err() {
+    let sent = finished.send(Finished {
+        claimed,
+        report,
+        ends_run: last && delivered,
+    });
+    if sent.is_err() {
         tracing::error!("the webhook finisher is gone; the attempt will be repeated");
         return false;
     }
