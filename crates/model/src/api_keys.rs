@@ -94,7 +94,7 @@ pub async fn authenticate(db: &Db, presented: &str) -> ModelResult<Option<ApiKey
     let Some(found) = Entity::find()
         .filter(Column::KeyHash.eq(api_key_hash(presented)))
         .filter(Column::RevokedAt.is_null())
-        .one(db.conn())
+        .one(db.reader())
         .await?
     else {
         return Ok(None);

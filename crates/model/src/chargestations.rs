@@ -325,12 +325,14 @@ fn password_for(
 /// # Errors
 /// On database failure.
 pub async fn find(db: &Db, id_or_endpoint: &str) -> ModelResult<Option<Chargestation>> {
+    // Every API call on a chargestation starts here: read on the reader connection.
+    let conn = db.reader();
     if let Ok(id) = ObjectId::parse(id_or_endpoint) {
-        if let Some(found) = Entity::find_by_id(id.into_string()).one(db.conn()).await? {
+        if let Some(found) = Entity::find_by_id(id.into_string()).one(conn).await? {
             return Ok(Some(found.try_into()?));
         }
     }
-    find_by_endpoint(db, id_or_endpoint).await
+    find_by_endpoint_on(conn, id_or_endpoint).await
 }
 
 /// Finds by OCPP identity.
@@ -338,9 +340,16 @@ pub async fn find(db: &Db, id_or_endpoint: &str) -> ModelResult<Option<Chargesta
 /// # Errors
 /// On database failure.
 pub async fn find_by_endpoint(db: &Db, endpoint: &str) -> ModelResult<Option<Chargestation>> {
+    find_by_endpoint_on(db.conn(), endpoint).await
+}
+
+async fn find_by_endpoint_on<C: ConnectionTrait>(
+    conn: &C,
+    endpoint: &str,
+) -> ModelResult<Option<Chargestation>> {
     Entity::find()
         .filter(Column::Endpoint.eq(endpoint))
-        .one(db.conn())
+        .one(conn)
         .await?
         .map(Chargestation::try_from)
         .transpose()

@@ -261,6 +261,22 @@ impl Conn {
         }))
     }
 
+    /// The connection for [`crate::Db::reader`]: PostgreSQL's pool itself; on SQLite a
+    /// second connection to the same file, for reads only ([`sqlite::open_reader`]),
+    /// behind a lock of its own.
+    ///
+    /// # Errors
+    /// When the connection cannot be opened.
+    pub(crate) fn reader(&self, url: &str) -> Result<Conn, DbErr> {
+        match self {
+            Conn::Pool(_) => Ok(self.clone()),
+            Conn::Sqlite(_) => Ok(Conn::Sqlite(SqliteConn {
+                inner: Arc::new(Mutex::new(Some(sqlite::open_reader(url)?))),
+                checkpointer: Arc::new(std::sync::Mutex::new(None)),
+            })),
+        }
+    }
+
     /// Begins a transaction. On SQLite it waits for the connection and keeps it until the
     /// transaction ends.
     ///
@@ -470,6 +486,58 @@ mod tests {
             .unwrap()
             .unwrap();
         row.try_get::<i64>("", "n").unwrap()
+    }
+
+    async fn rows_on(conn: &super::Conn) -> i64 {
+        let row = conn
+            .query_one(sea_orm::Statement::from_string(
+                conn.get_database_backend(),
+                "SELECT COUNT(*) AS n FROM conn_probe",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get::<i64>("", "n").unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_reader_reads_the_last_commit_while_a_transaction_holds_the_writer_and_cannot_write(
+    ) {
+        let t = TestDb::new().await;
+        probe_table(&t.db).await;
+        t.db.conn()
+            .execute_unprepared("INSERT INTO conn_probe (v) VALUES (1)")
+            .await
+            .unwrap();
+        assert_eq!(rows_on(t.db.reader()).await, 1, "a committed row");
+
+        let txn = t.db.conn().begin().await.unwrap();
+        txn.execute_unprepared("INSERT INTO conn_probe (v) VALUES (2)")
+            .await
+            .unwrap();
+        if t.db.is_postgres() {
+            // Another pooled connection: it does not wait for the open transaction.
+            assert_eq!(rows_on(t.db.reader()).await, 1);
+        } else {
+            // The writer's lock is held, yet the read completes in its first poll: it
+            // runs in place on a connection of its own, from the last commit.
+            let mut read = Box::pin(rows_on(t.db.reader()));
+            let mut cx = Context::from_waker(Waker::noop());
+            assert_eq!(read.as_mut().poll(&mut cx), Poll::Ready(1));
+            let err =
+                t.db.reader()
+                    .execute_unprepared("INSERT INTO conn_probe (v) VALUES (3)")
+                    .await
+                    .unwrap_err();
+            assert!(err.to_string().contains("readonly"), "{err}");
+        }
+        txn.commit().await.unwrap();
+        assert_eq!(
+            rows_on(t.db.reader()).await,
+            2,
+            "the commit is seen at once"
+        );
+        t.done().await;
     }
 
     #[tokio::test]

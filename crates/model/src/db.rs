@@ -21,6 +21,8 @@ use crate::ModelResult;
 #[derive(Clone, Debug)]
 pub struct Db {
     conn: Conn,
+    /// See [`Db::reader`].
+    reader: Conn,
     clock: Arc<dyn Clock>,
     schema: Option<String>,
     outbox: Arc<Notify>,
@@ -97,8 +99,10 @@ impl Db {
         let pool = Database::connect(connect).await?;
         Migrator::up(&pool, None).await?;
         let conn = Conn::new(pool, &options.url).await?;
+        let reader = conn.reader(&options.url)?;
         Ok(Db {
             conn,
+            reader,
             clock,
             schema: options.schema.clone(),
             outbox: Arc::new(Notify::new()),
@@ -127,6 +131,16 @@ impl Db {
     /// The connection every query goes through (a sea-orm [`ConnectionTrait`]).
     pub fn conn(&self) -> &Conn {
         &self.conn
+    }
+
+    /// The connection for frequent reads outside any transaction that should not wait
+    /// behind writes — the API key and the chargestation of every API call. On SQLite a
+    /// second, read-only connection: in WAL mode a read there sees every transaction
+    /// committed before it started and runs while the main connection writes, instead
+    /// of queueing for it behind the transactions of every charger and worker. On
+    /// PostgreSQL the same pool as [`Db::conn`]. It cannot write (SQLite refuses).
+    pub fn reader(&self) -> &Conn {
+        &self.reader
     }
 
     /// Now, from the injected clock, in Unix milliseconds.
@@ -163,6 +177,10 @@ impl Db {
     /// # Errors
     /// When closing fails.
     pub async fn close(self) -> ModelResult<()> {
+        // The reader first: the last connection to close checkpoints and removes the WAL.
+        if !self.is_postgres() {
+            self.reader.close().await?;
+        }
         self.conn.close().await?;
         Ok(())
     }

@@ -65,6 +65,28 @@ const WAL_BACKSTOP_PAGES: u32 = 10_000;
 /// # Errors
 /// When the URL is not a SQLite URL or the file cannot be opened.
 pub(crate) fn open(url: &str) -> Result<(Connection, Checkpointer), DbErr> {
+    let path = path_of(url)?;
+    let conn = open_file(&path)?;
+    conn.pragma_update(None, "wal_autocheckpoint", WAL_BACKSTOP_PAGES)
+        .map_err(conn_err)?;
+    Ok((conn, Checkpointer::start(open_file(&path)?)?))
+}
+
+/// Opens a second connection to the database file of a `sqlite:` URL for reads only
+/// (`query_only`): in WAL mode its reads see every committed transaction and neither
+/// wait for nor block the main connection's writes (`Db::reader`).
+///
+/// # Errors
+/// When the URL is not a SQLite URL or the file cannot be opened.
+pub(crate) fn open_reader(url: &str) -> Result<Connection, DbErr> {
+    let conn = open_file(&path_of(url)?)?;
+    conn.pragma_update(None, "query_only", true)
+        .map_err(conn_err)?;
+    Ok(conn)
+}
+
+/// The file of a `sqlite:` URL.
+fn path_of(url: &str) -> Result<std::path::PathBuf, DbErr> {
     if !url.starts_with("sqlite:") {
         return Err(DbErr::Conn(RuntimeErr::Internal(format!(
             "{url}: not a sqlite: URL"
@@ -72,11 +94,7 @@ pub(crate) fn open(url: &str) -> Result<(Connection, Checkpointer), DbErr> {
     }
     let options = SqliteConnectOptions::from_str(url)
         .map_err(|e| DbErr::Conn(RuntimeErr::Internal(format!("{url}: {e}"))))?;
-    let path = options.get_filename();
-    let conn = open_file(path)?;
-    conn.pragma_update(None, "wal_autocheckpoint", WAL_BACKSTOP_PAGES)
-        .map_err(conn_err)?;
-    Ok((conn, Checkpointer::start(open_file(path)?)?))
+    Ok(options.get_filename().to_path_buf())
 }
 
 /// A thread with a connection of its own that checkpoints the WAL (`PASSIVE`: it never
