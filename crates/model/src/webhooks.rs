@@ -660,10 +660,10 @@ pub struct ClaimedDelivery {
 ///
 /// The heads come from one pass over the covering index `idx_deliveries_pending`
 /// (`MIN(seq)` per pair), and only the chosen pairs' runs are read, each a range of the
-/// same index ([`RUN_OF_PAIR`]): a claim that finds every head leased — the common case
-/// while a burst is being delivered — costs a scan of the pending index and no more.
-/// (Numbering every pending delivery with `ROW_NUMBER()` instead took 10 ms of SQLite's
-/// only connection with 5,000 pending deliveries against 3 ms this way.)
+/// same index ([`runs_of_pairs`]): a claim that finds every head leased — the common
+/// case while a burst is being delivered — costs a scan of the pending index and no
+/// more. (Numbering every pending delivery with `ROW_NUMBER()` instead took 10 ms of
+/// SQLite's only connection with 5,000 pending deliveries against 3 ms this way.)
 const CANDIDATES: &str = "WITH h (h_endpoint, h_key) AS (SELECT d.endpoint_id, d.order_key \
          FROM (SELECT MIN(seq) AS head FROM webhook_deliveries WHERE status = 'pending' \
              GROUP BY endpoint_id, order_key) m \
@@ -673,12 +673,7 @@ const CANDIDATES: &str = "WITH h (h_endpoint, h_key) AS (SELECT d.endpoint_id, d
          AND (d.lease_until IS NULL OR d.lease_until < $2) \
          ORDER BY d.seq LIMIT $3) \
      SELECT d.seq, d.endpoint_id, d.order_key, d.next_attempt_at, d.lease_until FROM h \
-     JOIN webhook_deliveries d ON d.seq IN ({run_of_pair}) \
-     ORDER BY d.endpoint_id, d.order_key, d.seq";
-
-/// The first `{len}` pending deliveries of the pair (`h_endpoint`, `h_key`).
-const RUN_OF_PAIR: &str = "SELECT x.seq FROM webhook_deliveries x WHERE x.status = 'pending' \
-     AND x.endpoint_id = h.h_endpoint AND x.order_key = h.h_key ORDER BY x.seq LIMIT {len}";
+     {runs} ORDER BY d.endpoint_id, d.order_key, d.seq";
 
 /// The candidates of the pairs `{pairs}` (a `VALUES` list of (endpoint, order key)):
 /// the first `$2` pending deliveries of each, for an active endpoint (`$1` is `true`),
@@ -687,8 +682,25 @@ const RUN_OF_PAIR: &str = "SELECT x.seq FROM webhook_deliveries x WHERE x.status
 const CANDIDATES_OF_PAIRS: &str = "WITH h (h_endpoint, h_key) AS (VALUES {pairs}) \
      SELECT d.seq, d.endpoint_id, d.order_key, d.next_attempt_at, d.lease_until FROM h \
      JOIN webhook_endpoints w ON w.id = h.h_endpoint AND w.active = $1 \
-     JOIN webhook_deliveries d ON d.seq IN ({run_of_pair}) \
-     ORDER BY d.endpoint_id, d.order_key, d.seq";
+     {runs} ORDER BY d.endpoint_id, d.order_key, d.seq";
+
+/// The join that reads, as `d`, the first `len` (a parameter) pending deliveries of each
+/// pair (`h.h_endpoint`, `h.h_key`), each pair one range of `idx_deliveries_pending`.
+/// PostgreSQL reads a correlated `seq IN (... LIMIT n)` by testing every delivery ever
+/// made against it (seconds with a long history), so it gets `LATERAL`, which SQLite
+/// lacks; SQLite turns the `IN` list into lookups by primary key.
+fn runs_of_pairs(postgres: bool, len: &str) -> String {
+    const PAIR: &str = "FROM webhook_deliveries x WHERE x.status = 'pending' \
+         AND x.endpoint_id = h.h_endpoint AND x.order_key = h.h_key ORDER BY x.seq LIMIT";
+    if postgres {
+        format!(
+            "CROSS JOIN LATERAL (SELECT x.seq, x.endpoint_id, x.order_key, x.next_attempt_at, \
+             x.lease_until {PAIR} {len}) d"
+        )
+    } else {
+        format!("JOIN webhook_deliveries d ON d.seq IN (SELECT x.seq {PAIR} {len})")
+    }
+}
 
 /// Takes the leases of `{seqs}` that are still free: `$1` the new lease, `$2` now. The
 /// condition makes claiming safe for several workers on either engine; `{lock}` is
@@ -747,7 +759,7 @@ pub async fn claim_runs(
     let candidates = conn
         .query_all(Statement::from_sql_and_values(
             conn.get_database_backend(),
-            CANDIDATES.replace("{run_of_pair}", &RUN_OF_PAIR.replace("{len}", "$4")),
+            CANDIDATES.replace("{runs}", &runs_of_pairs(db.is_postgres(), "$4")),
             [
                 true.into(),
                 now_ms.into(),
@@ -784,7 +796,7 @@ async fn claim_runs_of_pairs<C: ConnectionTrait>(
                 conn.get_database_backend(),
                 CANDIDATES_OF_PAIRS
                     .replace("{pairs}", &value_rows(3, chunk.len(), 2))
-                    .replace("{run_of_pair}", &RUN_OF_PAIR.replace("{len}", "$2")),
+                    .replace("{runs}", &runs_of_pairs(db.is_postgres(), "$2")),
                 values,
             ))
             .await?;
