@@ -1066,9 +1066,13 @@ pub struct Continuation<'a> {
 /// one's outcome was recorded. Order holds as with [`claim_runs`]: only a head starts a
 /// run, and only after its predecessors' outcomes are written.
 ///
-/// The outbox signal is not raised: whatever this batch unblocked is claimed here (a
-/// failed attempt's pair waits for its retry time; a run cut short is
-/// [released](release), which raises it).
+/// On SQLite the outbox signal is not raised: whatever this batch unblocked is claimed
+/// here (a failed attempt's pair waits for its retry time; a run cut short is
+/// [released](release), which raises it), and an event committed after this
+/// transaction finds its pair's head free when its own signal wakes the worker (one
+/// writer at a time). On PostgreSQL it is raised: an event committed while this
+/// transaction ran may be invisible to its claim and its own signal may have woken the
+/// worker before this commit made the head free.
 ///
 /// # Errors
 /// On database failure (nothing is recorded and nothing claimed; the leases run out
@@ -1079,7 +1083,11 @@ pub async fn finish_attempts_and_continue(
     disable_after_ms: i64,
     continuation: Continuation<'_>,
 ) -> ModelResult<(Vec<FinishEffects>, Vec<Vec<ClaimedDelivery>>)> {
-    finish(db, batch, disable_after_ms, Some(continuation)).await
+    let finished = finish(db, batch, disable_after_ms, Some(continuation)).await?;
+    if db.is_postgres() {
+        db.outbox_written();
+    }
+    Ok(finished)
 }
 
 async fn finish(
@@ -1655,9 +1663,10 @@ mod queue_tests {
             [vec![("A".to_owned(), 1), ("A".to_owned(), 2)]],
             "A's backlog, in order; B has none; C and D were not continued"
         );
-        assert!(
-            !signalled(&t.db),
-            "what the batch unblocked was claimed with it: no signal"
+        assert_eq!(
+            signalled(&t.db),
+            t.db.is_postgres(),
+            "what the batch unblocked was claimed with it: a signal only on PostgreSQL"
         );
         // D1 is D's only free head now; A1 and A2 are leased to the continuation.
         let next = t.claim().await;
