@@ -1602,6 +1602,29 @@ mod queue_tests {
         notified.as_mut().enable()
     }
 
+    /// Records `batch` with [`finish_attempts_and_continue`], continuing the pairs of
+    /// `ended` (whose runs the batch completes); the effects and the runs claimed.
+    async fn record_and_continue(
+        db: &Db,
+        batch: &[(&ClaimedDelivery, &AttemptReport)],
+        ended: &[&ClaimedDelivery],
+        now_ms: i64,
+    ) -> (Vec<FinishEffects>, Vec<Vec<ClaimedDelivery>>) {
+        let pairs: Vec<(String, String)> = ended
+            .iter()
+            .map(|c| (c.endpoint_id.clone(), c.order_key.clone()))
+            .collect();
+        let continuation = Continuation {
+            pairs: &pairs,
+            now_ms,
+            run_len: 32,
+            lease_ms: LEASE_MS,
+        };
+        finish_attempts_and_continue(db, batch, WINDOW_MS, continuation)
+            .await
+            .unwrap()
+    }
+
     #[tokio::test]
     async fn recording_a_batch_claims_the_runs_behind_the_pairs_it_completes_and_no_others() {
         let t = TestDb::new().await;
@@ -1631,11 +1654,7 @@ mod queue_tests {
             by_station("C"),
             by_station("D"),
         );
-        let pairs = [
-            (a0.endpoint_id.clone(), a0.order_key.clone()),
-            (b0.endpoint_id.clone(), b0.order_key.clone()),
-        ];
-        let (effects, runs) = finish_attempts_and_continue(
+        let (effects, runs) = record_and_continue(
             &t.db,
             &[
                 (a0, &delivered),
@@ -1643,16 +1662,10 @@ mod queue_tests {
                 (c0, &retry),
                 (d0, &delivered),
             ],
-            WINDOW_MS,
-            Continuation {
-                pairs: &pairs,
-                now_ms: now,
-                run_len: 32,
-                lease_ms: LEASE_MS,
-            },
+            &[a0, b0],
+            now,
         )
-        .await
-        .unwrap();
+        .await;
         assert!(effects.iter().all(|e| !e.lost_lease));
         let runs: Vec<Vec<(String, u64)>> = runs
             .iter()
@@ -1681,24 +1694,11 @@ mod queue_tests {
         t.event("D", 2).await;
         let continue_after = |claimed: &ClaimedDelivery, pair: &ClaimedDelivery| {
             let db = t.db.clone();
-            let claimed = claimed.clone();
-            let pairs = [(pair.endpoint_id.clone(), pair.order_key.clone())];
-            let delivered = delivered.clone();
+            let (claimed, pair, delivered) = (claimed.clone(), pair.clone(), delivered.clone());
             async move {
-                let (_, runs) = finish_attempts_and_continue(
-                    &db,
-                    &[(&claimed, &delivered)],
-                    WINDOW_MS,
-                    Continuation {
-                        pairs: &pairs,
-                        now_ms: now,
-                        run_len: 32,
-                        lease_ms: LEASE_MS,
-                    },
-                )
-                .await
-                .unwrap();
-                runs
+                record_and_continue(&db, &[(&claimed, &delivered)], &[&pair], now)
+                    .await
+                    .1
             }
         };
         assert!(continue_after(d1, c0).await.is_empty(), "C0 is not due");
