@@ -14,6 +14,7 @@ use tokio::time::Instant;
 use crate::error::{BenchError, BenchResult};
 use crate::load::{Fleet, LoadConfig};
 use crate::machine::Machine;
+use crate::proc_stats::{self, ProcSample};
 use crate::receiver::{self, Received, Receiver};
 use crate::report::{ratio, Outcome, Target};
 use crate::server::{Binaries, Database, Server, ServerKind};
@@ -535,6 +536,24 @@ async fn config_path(plan: &Plan, outcome: &mut Outcome) -> BenchResult<()> {
          | `.accepted` written (answer recorded) | `.accepted` received |\n\
          |---|---|---|---|---|---|---|\n",
     );
+    let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+    let tick_ms = 1000 / proc_stats::clock_ticks_per_sec().max(1);
+    let mut cpu_md = format!(
+        "\nWhat a change costs in CPU, over each fleet's whole run (warm-up included): \
+         changes/s, then user + system CPU time per change of csms (`/proc/<pid>/stat`) and \
+         of the benchmark process (its clients and the webhook receiver, on the same \
+         machine). By Little's law a closed loop of N chargers has a mean latency of N ÷ \
+         throughput, and throughput cannot exceed the {cpus} CPUs ÷ the CPU per change: \
+         the floor below is N × CPU per change ÷ {cpus}, with and without the benchmark's \
+         share — the least mean latency this machine allows at that cost per change, \
+         however the work is scheduled. CPU time is counted in the kernel's clock ticks \
+         (`getconf CLK_TCK`, {tick_ms} ms here), so the rows of 1 charger, a few dozen ms of work, \
+         are coarse.\n\n\
+         *busy* = csms and the benchmark together as a share of the {cpus} CPUs.\n\n\
+         | server | verify | chargers | changes/s | csms CPU / change | benchmark CPU / change \
+         | busy | floor of the mean (csms + benchmark) | floor of the mean (csms alone) |\n\
+         |---|---|---|---|---|---|---|---|---|\n"
+    );
     for db in &plan.databases {
         for verify in [true, false] {
             let receiver = Receiver::start().await?;
@@ -562,6 +581,19 @@ async fn config_path(plan: &Plan, outcome: &mut Outcome) -> BenchResult<()> {
             };
             for run in rows {
                 let (chargers, summary) = (run.chargers, run.latency);
+                let floor =
+                    |cpu_us: f64| fmt_micros((chargers as f64 * cpu_us / cpus as f64) as u64);
+                let _ = writeln!(
+                    cpu_md,
+                    "| {} | {verify_text} | {chargers} | {:.0} | {} | {} | {:.0} % | {} | {} |",
+                    kind.label(),
+                    run.cost.per_sec,
+                    fmt_micros(run.cost.csms_us as u64),
+                    fmt_micros(run.cost.bench_us as u64),
+                    run.cost.busy_percent(cpus),
+                    floor(run.cost.csms_us + run.cost.bench_us),
+                    floor(run.cost.csms_us),
+                );
                 let _ = writeln!(
                     stages_md,
                     "| {} | {verify_text} | {chargers} | {} |",
@@ -591,6 +623,7 @@ async fn config_path(plan: &Plan, outcome: &mut Outcome) -> BenchResult<()> {
         }
     }
     md.push_str(&stages_md);
+    md.push_str(&cpu_md);
     outcome.sections.push(md);
     Ok(())
 }
@@ -678,6 +711,47 @@ struct ConfigRun {
     chargers: usize,
     latency: Summary,
     stages: Stages,
+    cost: CpuCost,
+}
+
+/// Throughput and CPU time per unit of work (a change, an event) over a measured window.
+struct CpuCost {
+    per_sec: f64,
+    /// csms's user + system CPU time per unit, µs.
+    csms_us: f64,
+    /// The benchmark process's (clients and webhook receiver), µs.
+    bench_us: f64,
+}
+
+impl CpuCost {
+    /// The cost of `units` of work done in `elapsed`, between the samples `before` and
+    /// `after` of csms and of this process.
+    fn between(
+        units: usize,
+        elapsed: Duration,
+        (csms_before, csms_after): (ProcSample, ProcSample),
+        (bench_before, bench_after): (ProcSample, ProcSample),
+    ) -> CpuCost {
+        let units = units.max(1) as f64;
+        let per_unit =
+            |a: ProcSample, b: ProcSample| b.cpu.saturating_sub(a.cpu).as_secs_f64() * 1e6 / units;
+        CpuCost {
+            per_sec: units / elapsed.as_secs_f64().max(1e-9),
+            csms_us: per_unit(csms_before, csms_after),
+            bench_us: per_unit(bench_before, bench_after),
+        }
+    }
+
+    /// The share of the machine's `cpus` csms and the benchmark kept busy, in %.
+    fn busy_percent(&self, cpus: usize) -> f64 {
+        (self.csms_us + self.bench_us) * self.per_sec / 1e4 / cpus as f64
+    }
+}
+
+/// This process's RSS and CPU time now.
+fn own_sample() -> BenchResult<ProcSample> {
+    proc_stats::sample(std::process::id(), proc_stats::clock_ticks_per_sec())
+        .map_err(|e| BenchError::failed(format!("cannot read /proc/self: {e}")))
 }
 
 async fn config_on(
@@ -723,7 +797,15 @@ async fn config_on(
             }
             Ok::<_, BenchError>((latencies, stages))
         });
+        let (csms_before, bench_before, started) =
+            (server.sample()?, own_sample()?, Instant::now());
         let results = join_all(runs).await;
+        let cost = CpuCost::between(
+            chargers * (sizes.config_changes + 1),
+            started.elapsed(),
+            (csms_before, server.sample()?),
+            (bench_before, own_sample()?),
+        );
         fleet.close(Duration::from_secs(10)).await;
         let mut histogram = stats::histogram();
         let mut stages = Stages::new();
@@ -738,6 +820,7 @@ async fn config_on(
             chargers,
             latency: Summary::of(&histogram),
             stages,
+            cost,
         });
     }
     Ok(rows)
@@ -748,13 +831,18 @@ async fn webhooks(plan: &Plan, outcome: &mut Outcome) -> BenchResult<()> {
     let chargers = plan.sizes.webhook_chargers;
     let per = plan.sizes.webhook_per_charger;
     let expected = chargers * per as usize;
+    let cpus = std::thread::available_parallelism().map_or(1, usize::from);
     let mut md = format!(
         "## Webhook throughput\n\n{chargers} chargers send {per} StatusNotifications each \
          back-to-back ({expected} `chargestation.connector_status.updated` events, generated \
          while they are delivered). *Delivered/s* = events / (last receipt − start of the \
          burst); *lag* = receipt time − the event's `createdAt` (ms resolution).\n\n\
-         | server | events | generated/s | delivered/s | lag p50 | lag p99 | lag max |\n\
-         |---|---|---|---|---|---|---|\n"
+         *CPU / event* = user + system CPU time of csms, and of the benchmark process (its \
+         chargers and the receiver), from the burst's start to the last receipt, per event; \
+         *busy* = both together as a share of the machine's {cpus} CPUs over that time.\n\n\
+         | server | events | generated/s | delivered/s | lag p50 | lag p99 | lag max \
+         | csms CPU / event | benchmark CPU / event | busy |\n\
+         |---|---|---|---|---|---|---|---|---|---|\n"
     );
     for db in &plan.databases {
         let receiver = Receiver::start().await?;
@@ -770,20 +858,24 @@ async fn webhooks(plan: &Plan, outcome: &mut Outcome) -> BenchResult<()> {
         };
         let result = webhooks_on(&server, &receiver, chargers, per).await;
         server.stop().await;
-        let (generated_per_sec, delivered_per_sec, lag) = match result {
+        let (generated_per_sec, cost, lag) = match result {
             Ok(r) => r,
             Err(e) => {
                 outcome.errors.push(format!("webhooks: {e}"));
                 continue;
             }
         };
+        let delivered_per_sec = cost.per_sec;
         let _ = writeln!(
             md,
-            "| {} | {expected} | {generated_per_sec:.0} | {delivered_per_sec:.0} | {} | {} | {} |",
+            "| {} | {expected} | {generated_per_sec:.0} | {delivered_per_sec:.0} | {} | {} | {} | {} | {} | {:.0} % |",
             kind.label(),
             fmt_micros(lag.p50),
             fmt_micros(lag.p99),
-            fmt_micros(lag.max)
+            fmt_micros(lag.max),
+            fmt_micros(cost.csms_us as u64),
+            fmt_micros(cost.bench_us as u64),
+            cost.busy_percent(cpus),
         );
         if *db == Database::Sqlite {
             outcome.targets.push(Target {
@@ -809,7 +901,7 @@ async fn webhooks_on(
     receiver: &Receiver,
     chargers: usize,
     per: u32,
-) -> BenchResult<(f64, f64, Summary)> {
+) -> BenchResult<(f64, CpuCost, Summary)> {
     const TYPE: &str = "chargestation.connector_status.updated";
     let mut fleet = booted_fleet(server, LoadConfig::new("", "WH-", chargers)).await?;
     let settle = Instant::now() + Duration::from_secs(60);
@@ -824,12 +916,14 @@ async fn webhooks_on(
         );
     }
     let before = receiver.count_of(TYPE);
+    let (csms_before, bench_before) = (server.sample()?, own_sample()?);
     let start = Instant::now();
     let burst = fleet.status_burst(per, Duration::from_secs(120)).await;
     let expected = before + chargers * per as usize;
     let got = receiver
         .wait_count(TYPE, expected, Instant::now() + Duration::from_secs(120))
         .await;
+    let samples_after = (server.sample()?, own_sample()?);
     fleet.close(Duration::from_secs(10)).await;
     if got < expected || burst.errors > 0 {
         return Err(server.failure(&format!(
@@ -846,16 +940,18 @@ async fn webhooks_on(
         .skip(before)
         .collect();
     let last = events.iter().map(|e| e.at).max().unwrap_or(start);
-    let delivered_per_sec = events.len() as f64
-        / last
-            .saturating_duration_since(start)
-            .as_secs_f64()
-            .max(1e-6);
+    // Delivered/s is the cost's rate: events over (last receipt − start of the burst).
+    let cost = CpuCost::between(
+        events.len(),
+        last.saturating_duration_since(start),
+        (csms_before, samples_after.0),
+        (bench_before, samples_after.1),
+    );
     let mut histogram = stats::histogram();
     for lag in receiver::lags(&events) {
         stats::record(&mut histogram, lag);
     }
-    Ok((burst.per_sec(), delivered_per_sec, Summary::of(&histogram)))
+    Ok((burst.per_sec(), cost, Summary::of(&histogram)))
 }
 
 /// A full GetConfiguration upload of a charger with 2,000 keys, end to end.
@@ -956,4 +1052,35 @@ async fn upload_on(
         )));
     }
     Ok((Summary::of(&histogram), stored))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cpu(ms: u64) -> ProcSample {
+        ProcSample {
+            cpu: Duration::from_millis(ms),
+            ..ProcSample::default()
+        }
+    }
+
+    #[test]
+    fn a_cost_is_each_process_cpu_time_per_unit_and_their_share_of_the_machine() {
+        // 1,000 changes in 2 s; csms used 1.2 s of CPU, the benchmark 0.3 s.
+        let cost = CpuCost::between(
+            1_000,
+            Duration::from_secs(2),
+            (cpu(500), cpu(1_700)),
+            (cpu(100), cpu(400)),
+        );
+        assert!((cost.per_sec - 500.0).abs() < 1e-9);
+        assert!((cost.csms_us - 1_200.0).abs() < 1e-9);
+        assert!((cost.bench_us - 300.0).abs() < 1e-9);
+        // 1.5 s of CPU in 2 s on 2 CPUs.
+        assert!((cost.busy_percent(2) - 37.5).abs() < 1e-9);
+        // No work and no time: no division by zero.
+        let none = CpuCost::between(0, Duration::ZERO, (cpu(0), cpu(0)), (cpu(0), cpu(0)));
+        assert!(none.per_sec.is_finite() && none.csms_us == 0.0);
+    }
 }
