@@ -285,6 +285,22 @@ pub struct MessageLogWriter {
     config: MessageLogConfig,
 }
 
+/// Runs `work` (a batch's insert, a pruning) so that it does not hold up the tasks
+/// queued on the runtime worker it runs on. On SQLite a statement runs in place on the
+/// calling thread (ADR 0009), and a batch of a few hundred frames, with its indexes,
+/// keeps that thread for milliseconds: on a multi-threaded runtime the worker's other
+/// tasks (charger connections answering Heartbeats) are handed to another thread for
+/// that time ([`tokio::task::block_in_place`]) instead of waiting behind the batch.
+/// Elsewhere (a current-thread runtime, as in tests) `work` is simply awaited.
+async fn off_the_worker<T>(work: impl std::future::Future<Output = T>) -> T {
+    let handle = tokio::runtime::Handle::current();
+    if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread {
+        tokio::task::block_in_place(|| handle.block_on(work))
+    } else {
+        work.await
+    }
+}
+
 impl MessageLogWriter {
     async fn run(mut self, shutdown: CancellationToken) {
         let batch_size = self.config.batch_size.max(1);
@@ -300,10 +316,13 @@ impl MessageLogWriter {
                         break;
                     }
                     gather(&mut self.receiver, &mut batch, batch_size, self.config.linger).await;
-                    self.store(&mut batch).await;
-                    self.prune_if_due().await;
+                    off_the_worker(async {
+                        self.store(&mut batch).await;
+                        self.prune_if_due().await;
+                    })
+                    .await;
                 }
-                _ = idle_prune.tick() => self.prune_if_due().await,
+                _ = idle_prune.tick() => off_the_worker(self.prune_if_due()).await,
             }
         }
         // Store what is already captured, without waiting for more.
@@ -625,6 +644,30 @@ async fn gather<T>(
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn work_off_the_worker_lets_the_workers_other_tasks_run_meanwhile() {
+        // One worker: a task blocking it in place would leave no thread for the other.
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let answered = runtime.block_on(async {
+            let (sender, receiver) = std::sync::mpsc::channel();
+            // Blocks its thread (as a batch insert on SQLite does) until the next task ran.
+            let blocking = tokio::spawn(off_the_worker(async move {
+                receiver.recv_timeout(Duration::from_secs(10))
+            }));
+            tokio::spawn(async move { sender.send(()) });
+            blocking.await.unwrap()
+        });
+        assert_eq!(
+            answered,
+            Ok(()),
+            "the other task ran while the work held its thread"
+        );
+    }
 
     #[tokio::test(start_paused = true)]
     async fn a_batch_waits_the_linger_for_more_frames_unless_it_fills_up() {
