@@ -291,10 +291,12 @@ pub struct MessageLogWriter {
 /// keeps that thread for milliseconds: on a multi-threaded runtime the worker's other
 /// tasks (charger connections answering Heartbeats) are handed to another thread for
 /// that time ([`tokio::task::block_in_place`]) instead of waiting behind the batch.
-/// Elsewhere (a current-thread runtime, as in tests) `work` is simply awaited.
-async fn off_the_worker<T>(work: impl std::future::Future<Output = T>) -> T {
+/// Elsewhere (a current-thread runtime, as in tests), or when `in_place` is false (on
+/// PostgreSQL the work awaits the network and holds no thread), `work` is simply
+/// awaited.
+async fn off_the_worker<T>(in_place: bool, work: impl std::future::Future<Output = T>) -> T {
     let handle = tokio::runtime::Handle::current();
-    if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread {
+    if in_place && handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread {
         tokio::task::block_in_place(|| handle.block_on(work))
     } else {
         work.await
@@ -304,6 +306,7 @@ async fn off_the_worker<T>(work: impl std::future::Future<Output = T>) -> T {
 impl MessageLogWriter {
     async fn run(mut self, shutdown: CancellationToken) {
         let batch_size = self.config.batch_size.max(1);
+        let in_place = !self.db.is_postgres();
         let mut batch = Vec::with_capacity(batch_size);
         let mut idle_prune =
             tokio::time::interval(self.config.prune_interval.max(Duration::from_secs(1)));
@@ -316,13 +319,13 @@ impl MessageLogWriter {
                         break;
                     }
                     gather(&mut self.receiver, &mut batch, batch_size, self.config.linger).await;
-                    off_the_worker(async {
+                    off_the_worker(in_place, async {
                         self.store(&mut batch).await;
                         self.prune_if_due().await;
                     })
                     .await;
                 }
-                _ = idle_prune.tick() => off_the_worker(self.prune_if_due()).await,
+                _ = idle_prune.tick() => off_the_worker(in_place, self.prune_if_due()).await,
             }
         }
         // Store what is already captured, without waiting for more.
@@ -656,7 +659,7 @@ mod tests {
         let answered = runtime.block_on(async {
             let (sender, receiver) = std::sync::mpsc::channel();
             // Blocks its thread (as a batch insert on SQLite does) until the next task ran.
-            let blocking = tokio::spawn(off_the_worker(async move {
+            let blocking = tokio::spawn(off_the_worker(true, async move {
                 receiver.recv_timeout(Duration::from_secs(10))
             }));
             tokio::spawn(async move { sender.send(()) });
