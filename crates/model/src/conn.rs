@@ -476,16 +476,7 @@ mod tests {
     }
 
     async fn rows(db: &Db) -> i64 {
-        let row = db
-            .conn()
-            .query_one(sea_orm::Statement::from_string(
-                db.conn().get_database_backend(),
-                "SELECT COUNT(*) AS n FROM conn_probe",
-            ))
-            .await
-            .unwrap()
-            .unwrap();
-        row.try_get::<i64>("", "n").unwrap()
+        rows_on(db.conn()).await
     }
 
     async fn rows_on(conn: &super::Conn) -> i64 {
