@@ -230,6 +230,7 @@ async fn run_scenarios(args: RunArgs) -> ExitCode {
             postgres_url: args.postgres_url.clone(),
         },
         scenarios,
+        cpus: machine.cpus,
     };
     let date = time::OffsetDateTime::now_utc();
     let outcome = scenarios::run(&plan).await;

@@ -135,6 +135,9 @@ pub struct Plan {
     pub bins: Binaries,
     /// Scenarios to run (names of [`SCENARIOS`]).
     pub scenarios: Vec<String>,
+    /// The machine's CPUs ([`Machine::cpus`]), which bound the CPU time a second of a
+    /// scenario can use.
+    pub cpus: usize,
 }
 
 /// Runs every scenario of the plan.
@@ -536,7 +539,7 @@ async fn config_path(plan: &Plan, outcome: &mut Outcome) -> BenchResult<()> {
          | `.accepted` written (answer recorded) | `.accepted` received |\n\
          |---|---|---|---|---|---|---|\n",
     );
-    let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+    let cpus = plan.cpus;
     let tick_ms = 1000 / proc_stats::clock_ticks_per_sec().max(1);
     let mut cpu_md = format!(
         "\nWhat a change costs in CPU, over each fleet's whole run (warm-up included): \
@@ -831,7 +834,7 @@ async fn webhooks(plan: &Plan, outcome: &mut Outcome) -> BenchResult<()> {
     let chargers = plan.sizes.webhook_chargers;
     let per = plan.sizes.webhook_per_charger;
     let expected = chargers * per as usize;
-    let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+    let cpus = plan.cpus;
     let mut md = format!(
         "## Webhook throughput\n\n{chargers} chargers send {per} StatusNotifications each \
          back-to-back ({expected} `chargestation.connector_status.updated` events, generated \
